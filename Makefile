@@ -1,0 +1,101 @@
+# shoplake: `make demo` and `make test` do all the set-up on a fresh Debian machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STATE  := .shoplake
+EXTRAS ?= serving,lake,dev
+PYTEST_ARGS ?=
+comma := ,
+
+# apt-get as root, through sudo otherwise; a clear message when neither is possible.
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo -n) || echo NOSUDO)
+
+.PHONY: help setup system-packages service-user venv airflow jvm stack-up stack-down status demo test test-unit lint clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: system-packages service-user venv jvm airflow  ## install whatever is missing (quick when nothing changed)
+
+system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v mvn >/dev/null || missing="$$missing maven"; \
+	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$(SUDO)" = "NOSUDO" ]; then \
+	    echo "error: missing Debian packages:$$missing. Install them as root (apt-get install$$missing) or give this user sudo." >&2; exit 1; \
+	  fi; \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  if [[ " $$missing " == *" postgresql "* ]] && command -v systemctl >/dev/null; then $(SUDO) systemctl disable --now postgresql >/dev/null 2>&1 || true; fi; \
+	fi
+
+service-user:  ## when run as root: the unprivileged user that runs Postgres and Elasticsearch
+	@if [ "$$(id -u)" -eq 0 ] && ! id shoplake >/dev/null 2>&1; then \
+	  useradd --system --no-create-home --shell /usr/sbin/nologin shoplake && echo "created service user shoplake"; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# Reinstall only when the dependencies change.
+$(VENV)/.installed-$(subst $(comma),-,$(EXTRAS)): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[$(EXTRAS)]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))  ## the Python environment in .venv
+
+# Airflow 3 caps fastapi below what serving uses: it gets a venv of its own (ARCHITECTURE.md).
+AIRFLOW_VENV := .venv-airflow
+$(AIRFLOW_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install -q --upgrade pip
+	$(AIRFLOW_VENV)/bin/pip install -q -e '.[lake,airflow]'
+	@touch $@
+
+airflow: $(AIRFLOW_VENV)/.installed  ## the Airflow 3 environment in .venv-airflow
+
+$(STATE)/jvm/.fetched: infra/jvm/pom.xml infra/jvm/kafka/pom.xml infra/jvm/spark/pom.xml infra/jvm/elasticsearch/pom.xml
+	@echo "fetching JVM artifacts (Kafka, Delta, Spark Kafka source, Elasticsearch) into $(STATE)/jvm"
+	rm -rf $(STATE)/jvm/kafka $(STATE)/jvm/spark $(STATE)/jvm/elasticsearch
+	mvn -q -B -f infra/jvm/pom.xml package
+	@touch $@
+
+jvm: $(STATE)/jvm/.fetched  ## JVM artifacts copied by Maven into .shoplake/jvm
+
+stack-up: setup  ## start Kafka, Elasticsearch, PostgreSQL, Redis and migrate the database
+	$(BIN)/shoplake stack up
+
+stack-down:  ## stop the local stack
+	$(BIN)/shoplake stack down
+
+status:  ## state, port, pid and version of each service
+	$(BIN)/shoplake stack status
+
+demo: stack-up  ## the main job: a timed round trip through every component
+	$(BIN)/shoplake demo
+
+test: stack-up  ## the whole suite against the real stack
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: venv  ## the tests that need no service
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+lint: venv  ## ruff and mypy on the packages
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:  ## remove the venv and all local state (data of every service included)
+	-$(BIN)/shoplake stack down
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(STATE)

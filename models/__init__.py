@@ -1,0 +1,1 @@
+"""Recommendations, demand forecasts and their evaluation, tracked in MLflow (later issues)."""

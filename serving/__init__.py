@@ -1,0 +1,1 @@
+"""FastAPI serving APIs: one router per domain, composed in serving.app."""

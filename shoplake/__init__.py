@@ -1,0 +1,1 @@
+"""shoplake shared kernel: settings, event contract, lake registry, local stack, CLI."""

@@ -1,0 +1,129 @@
+"""Settings: every endpoint, port and path of shoplake, from `SHOPLAKE_*` variables or `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """One settings object for the whole platform; the defaults run the local stack."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SHOPLAKE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    environment: str = Field("local", description="local, ci or production")
+    log_level: str = "INFO"
+
+    # State of the local stack: data dirs, logs, pid files, JVM artifacts.
+    state_dir: Path = REPO_ROOT / ".shoplake"
+    # Services bind here; the clients below are built from it unless overridden.
+    bind_host: str = "127.0.0.1"
+
+    kafka_port: int = 9092
+    kafka_controller_port: int = 9093
+    kafka_bootstrap: str | None = Field(
+        None, description="host:port[,host:port]; defaults to the local broker"
+    )
+    kafka_heap: str = "512m"
+
+    elasticsearch_port: int = 9200
+    elasticsearch_transport_port: int = 9300
+    elasticsearch_url: str | None = None
+    elasticsearch_heap: str = "512m"
+
+    redis_port: int = 6379
+    redis_url: str | None = None
+
+    postgres_port: int = 5432
+    postgres_user: str = "shoplake"
+    postgres_password: SecretStr = SecretStr("shoplake")
+    postgres_db: str = "shoplake"
+    database_url: SecretStr | None = Field(
+        None, description="SQLAlchemy URL, e.g. postgresql+psycopg://user:pw@host/db"
+    )
+
+    lake_root: Path | None = Field(None, description="root of the Delta Lake; a path or URI")
+    spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: int = 4
+    mlflow_tracking_uri: str | None = None
+
+    java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
+    service_user: str = Field(
+        "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
+    )
+    service_start_timeout_s: float = 120.0
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def jvm_dir(self) -> Path:
+        """Where Maven copies the stack's JVM artifacts (infra/jvm/pom.xml)."""
+        return self.state_dir / "jvm"
+
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap or f"{self.bind_host}:{self.kafka_port}"
+
+    @property
+    def elasticsearch_endpoint(self) -> str:
+        return self.elasticsearch_url or f"http://{self.bind_host}:{self.elasticsearch_port}"
+
+    @property
+    def redis_endpoint(self) -> str:
+        return self.redis_url or f"redis://{self.bind_host}:{self.redis_port}/0"
+
+    @property
+    def database_endpoint(self) -> str:
+        """The SQLAlchemy URL (contains the password: never log it)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        password = self.postgres_password.get_secret_value()
+        return (
+            f"postgresql+psycopg://{self.postgres_user}:{password}"
+            f"@{self.bind_host}:{self.postgres_port}/{self.postgres_db}"
+        )
+
+    @property
+    def lake_path(self) -> str:
+        """The lake root as a string that Spark, delta-rs and DuckDB all accept."""
+        return str(self.lake_root or self.state_dir / "lake")
+
+    @property
+    def mlflow_uri(self) -> str:
+        return self.mlflow_tracking_uri or f"file://{self.state_dir / 'mlruns'}"
+
+    def uses_local(self, service: str) -> bool:
+        """True when the service is the local one that `shoplake stack` manages."""
+        remote = {
+            "kafka": self.kafka_bootstrap,
+            "elasticsearch": self.elasticsearch_url,
+            "redis": self.redis_url,
+            "postgres": self.database_url,
+        }[service]
+        return remote is None
+
+
+def redact_url(url: str) -> str:
+    """A URL without its password, fit for logs and status output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return parts._replace(netloc=netloc).geturl()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Long-running consumers: Kafka → Delta bronze (Spark), Kafka → Elasticsearch, and others."""
