@@ -1,0 +1,1 @@
+"""The `shoplake` command, one module per group; shoplake.cli composes them."""

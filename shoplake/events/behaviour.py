@@ -1,0 +1,46 @@
+"""Behaviour events: no OLTP state, sent straight to Kafka, keyed by the client's session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from shoplake.events.base import EventData, register
+
+
+class _BehaviourEvent(EventData):
+    domain = "behaviour"
+    key_field = "session_id"
+
+    session_id: str = Field(min_length=1, max_length=128)
+    user_id: str | None = None
+    channel: str = Field("web", max_length=32)
+
+
+@register
+class ProductViewed(_BehaviourEvent):
+    fact = "ProductViewed"
+
+    sku: str = Field(min_length=1, max_length=64)
+    referrer: str | None = Field(None, max_length=512)
+
+
+@register
+class SearchPerformed(_BehaviourEvent):
+    fact = "SearchPerformed"
+
+    query: str = Field(max_length=512)
+    filters: dict[str, Any] = Field(default_factory=dict)
+    result_count: int = Field(ge=0)
+    zero_results: bool
+
+
+@register
+class RecommendationClicked(_BehaviourEvent):
+    fact = "RecommendationClicked"
+
+    sku: str = Field(min_length=1, max_length=64)
+    slot: int = Field(ge=0)
+    placement: str = Field(max_length=64)
+    model_version: str | None = Field(None, max_length=64)

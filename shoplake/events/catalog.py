@@ -1,0 +1,66 @@
+"""Catalog: products and their prices. `version` is the product row's version (ordering guard)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from shoplake.events.base import EventData, register
+
+ProductStatus = Literal["draft", "active", "discontinued"]
+
+
+class _ProductEvent(EventData):
+    domain = "catalog"
+    key_field = "sku"
+
+    sku: str
+    version: int = Field(ge=1)
+
+
+@register
+class ProductCreated(_ProductEvent):
+    fact = "ProductCreated"
+
+    name: str
+    description: str = ""
+    brand: str
+    category_path: list[str]
+    price_cents: int = Field(ge=0)
+    currency: str
+    status: ProductStatus
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    image_urls: list[str] = Field(default_factory=list)
+
+
+@register
+class ProductUpdated(_ProductEvent):
+    """The product's full state after the change, and which fields changed."""
+
+    fact = "ProductUpdated"
+
+    name: str
+    description: str = ""
+    brand: str
+    category_path: list[str]
+    price_cents: int = Field(ge=0)
+    currency: str
+    status: ProductStatus
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    image_urls: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+
+
+@register
+class PriceChanged(_ProductEvent):
+    fact = "PriceChanged"
+
+    old_price_cents: int = Field(ge=0)
+    new_price_cents: int = Field(ge=0)
+    currency: str
+
+
+@register
+class ProductDiscontinued(_ProductEvent):
+    fact = "ProductDiscontinued"
