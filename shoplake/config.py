@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, computed_field
+from pydantic import Field, SecretStr, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEV_JWT_SECRET = "dev-only-change-me-in-production-0123456789abcdef"
 
 
 class Settings(BaseSettings):
@@ -59,11 +60,43 @@ class Settings(BaseSettings):
     spark_shuffle_partitions: int = 4
     mlflow_tracking_uri: str | None = None
 
+    # Lake ingest and maintenance.
+    bronze_trigger_seconds: float = 2.0
+    bronze_max_offsets_per_trigger: int = 100_000
+    lake_vacuum_retention_hours: int = Field(168, ge=0)
+
+    # Serving: security, carts, limits, outbox.
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_algorithm: str = "HS256"
+    jwt_access_ttl_s: int = 15 * 60
+    jwt_refresh_ttl_s: int = 14 * 24 * 3600
+    cart_ttl_s: int = 30 * 24 * 3600
+    product_cache_ttl_s: int = 300
+    rate_limit_auth_per_minute: int = 20
+    rate_limit_write_per_minute: int = 240
+    rate_limit_behaviour_per_minute: int = 600
+    outbox_relay_in_app: bool = False
+    outbox_relay_batch: int = 500
+    outbox_relay_idle_s: float = 0.2
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
     )
     service_start_timeout_s: float = 120.0
+
+    @model_validator(mode="after")
+    def _no_dev_secret_in_production(self) -> Settings:
+        if (
+            self.environment == "production"
+            and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
+        ):
+            raise ValueError(
+                "set SHOPLAKE_JWT_SECRET: the development secret is refused in production"
+            )
+        return self
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -131,3 +131,14 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
 def db_current() -> None:
     """The revision the database is at."""
     console.print(db.current_revision(get_settings()) or "(empty)")
+
+
+@db_app.command("revision")
+def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
+    """Autogenerate a migration from the tables of every serving domain."""
+    from alembic import command
+
+    import serving.tables  # noqa: F401 - registers every table on shoplake.db.metadata
+
+    settings = get_settings()
+    command.revision(db.alembic_config(settings), message=message, autogenerate=True)

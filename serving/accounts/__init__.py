@@ -1,0 +1,1 @@
+"""Accounts: registration, tokens, profile and addresses."""

@@ -1,0 +1,97 @@
+"""SQL of accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, RowMapping
+
+from serving.accounts.tables import addresses, users
+
+
+def insert_user(conn: Connection, **fields: Any) -> RowMapping:
+    row = (
+        conn.execute(users.insert().values(id=str(uuid.uuid4()), **fields).returning(*users.c))
+        .mappings()
+        .one()
+    )
+    return row
+
+
+def user_by_email(conn: Connection, email: str) -> RowMapping | None:
+    return conn.execute(sa.select(users).where(users.c.email == email)).mappings().first()
+
+
+def user_by_id(conn: Connection, user_id: str) -> RowMapping | None:
+    return conn.execute(sa.select(users).where(users.c.id == user_id)).mappings().first()
+
+
+def update_user(conn: Connection, user_id: str, **fields: Any) -> RowMapping:
+    return (
+        conn.execute(
+            users.update()
+            .where(users.c.id == user_id)
+            .values(**fields, updated_at=sa.func.now())
+            .returning(*users.c)
+        )
+        .mappings()
+        .one()
+    )
+
+
+def list_addresses(conn: Connection, user_id: str) -> list[RowMapping]:
+    return list(
+        conn.execute(
+            sa.select(addresses)
+            .where(addresses.c.user_id == user_id)
+            .order_by(addresses.c.created_at, addresses.c.id)
+        ).mappings()
+    )
+
+
+def get_address(conn: Connection, user_id: str, address_id: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            sa.select(addresses).where(addresses.c.id == address_id, addresses.c.user_id == user_id)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def clear_default_address(conn: Connection, user_id: str) -> None:
+    conn.execute(addresses.update().where(addresses.c.user_id == user_id).values(is_default=False))
+
+
+def insert_address(conn: Connection, user_id: str, **fields: Any) -> RowMapping:
+    return (
+        conn.execute(
+            addresses.insert()
+            .values(id=str(uuid.uuid4()), user_id=user_id, **fields)
+            .returning(*addresses.c)
+        )
+        .mappings()
+        .one()
+    )
+
+
+def update_address(conn: Connection, address_id: str, **fields: Any) -> RowMapping:
+    return (
+        conn.execute(
+            addresses.update()
+            .where(addresses.c.id == address_id)
+            .values(**fields)
+            .returning(*addresses.c)
+        )
+        .mappings()
+        .one()
+    )
+
+
+def delete_address(conn: Connection, user_id: str, address_id: str) -> bool:
+    result = conn.execute(
+        addresses.delete().where(addresses.c.id == address_id, addresses.c.user_id == user_id)
+    )
+    return result.rowcount > 0

@@ -1,0 +1,1 @@
+"""Behaviour events from web and mobile clients, straight to Kafka."""

@@ -1,0 +1,1 @@
+"""Carts in Redis: versioned for multi-device edits, expiring, merged on login."""

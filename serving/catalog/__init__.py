@@ -1,0 +1,1 @@
+"""Catalog: products, categories, and the Redis read cache."""

@@ -1,0 +1,1 @@
+"""Pricing and promotions: server-side cart pricing that explains every adjustment."""

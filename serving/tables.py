@@ -1,0 +1,9 @@
+"""Every table of the serving domains, imported so that Alembic sees the whole schema."""
+
+from serving import outbox
+from serving.accounts import tables as accounts
+from serving.catalog import tables as catalog
+from serving.pricing import tables as pricing
+from serving.wishlist import tables as wishlist
+
+__all__ = ["accounts", "catalog", "outbox", "pricing", "wishlist"]
