@@ -17,7 +17,7 @@ from serving.behaviour_publisher import BehaviourPublisher
 from serving.cart.router import router as cart_router
 from serving.catalog.router import admin_router as catalog_admin_router
 from serving.catalog.router import router as catalog_router
-from serving.errors import install_error_handlers
+from serving.errors import ERROR_RESPONSES, install_error_handlers
 from serving.outbox import OutboxRelay, RelayThread
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Serving APIs of shoplake. Errors: {error: {code, message, details}}.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     install_error_handlers(app)
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,35 @@ class ApiError(Exception):
         self.headers = headers
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every route."""
+
+    error: ErrorDetail
+
+
+# Declared on every route so the OpenAPI document tells clients what errors look like.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        400: "malformed request",
+        401: "missing, invalid or expired token",
+        403: "the caller's role may not do this",
+        404: "no such resource (or not the caller's)",
+        409: "conflicts with the current state",
+        412: "a precondition (If-Match) failed",
+        422: "the request is not valid",
+        429: "rate limited; see Retry-After",
+        503: "a dependency is unavailable",
+    }.items()
+}
+
+
 def not_found(what: str, key: str) -> ApiError:
     return ApiError(404, CommonError.NOT_FOUND, f"{what} '{key}' not found")
 
@@ -82,6 +113,19 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         return JSONResponse(
             error_body(CommonError.VALIDATION_FAILED, "the request is not valid", details), 422
+        )
+
+    @app.exception_handler(sa_exc.DataError)
+    async def _unstorable(_request: Request, exc: sa_exc.DataError) -> JSONResponse:
+        # Input that passed validation but the database cannot store (a NUL byte in text, a
+        # number out of range): the client's fault, so a 422 rather than a 500. Only the
+        # driver's first line is returned: never the SQL or its parameters.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return JSONResponse(
+            error_body(
+                CommonError.VALIDATION_FAILED, "a value in the request cannot be stored", reason
+            ),
+            422,
         )
 
     @app.exception_handler(StarletteHTTPException)

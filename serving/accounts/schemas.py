@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
 
 from serving.security import Role
 
@@ -22,8 +22,22 @@ class UserRegister(BaseModel):
     country: Country | None = None
 
 
+def _no_nulls(data: Any, fields: tuple[str, ...]) -> Any:
+    """PATCH bodies may omit a field, but not null one that cannot be empty."""
+    if isinstance(data, dict):
+        nulled = [name for name in fields if name in data and data[name] is None]
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} cannot be null; omit a field to leave it as is")
+    return data
+
+
 class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nulls(cls, data: Any) -> Any:
+        return _no_nulls(data, ("display_name",))
 
     display_name: str | None = Field(None, max_length=100)
     country: Country | None = None
@@ -71,6 +85,23 @@ class AddressCreate(BaseModel):
 
 class AddressUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reject_nulls(cls, data: Any) -> Any:
+        return _no_nulls(
+            data,
+            (
+                "label",
+                "full_name",
+                "line1",
+                "line2",
+                "city",
+                "postal_code",
+                "country",
+                "is_default",
+            ),
+        )
 
     label: str | None = Field(None, max_length=50)
     full_name: str | None = Field(None, min_length=1, max_length=200)

@@ -18,9 +18,8 @@ from shoplake.config import Settings
 from shoplake.db import make_engine
 
 
-@pytest.fixture(scope="session")
-def api_settings(settings: Settings) -> Settings:
-    # Generous limits: the suite's own traffic must not trip them (rate limits have their test).
+def generous_limits(settings: Settings) -> Settings:
+    """The suite's own traffic must not trip the rate limits (they have their own test)."""
     return settings.model_copy(
         update={
             "rate_limit_auth_per_minute": 100_000,
@@ -28,6 +27,11 @@ def api_settings(settings: Settings) -> Settings:
             "rate_limit_behaviour_per_minute": 100_000,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def api_settings(settings: Settings) -> Settings:
+    return generous_limits(settings)
 
 
 @pytest.fixture(scope="session")
