@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -160,3 +161,10 @@ def redact_url(url: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def child_env(**overrides: object) -> dict[str, str]:
+    """This process's environment plus `SHOPLAKE_<NAME>` overrides, for a child process."""
+    env = dict(os.environ)
+    env.update({f"SHOPLAKE_{name.upper()}": str(value) for name, value in overrides.items()})
+    return env

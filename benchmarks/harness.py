@@ -1,0 +1,105 @@
+"""What every benchmark shares: a real API server process, timing, percentiles, JSON results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shoplake.config import child_env
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
+    """`shoplake serve` in a child process on a free port; yields its base URL."""
+    port = free_port()
+    argv = [
+        sys.executable,
+        "-m",
+        "shoplake.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--relay" if relay else "--no-relay",
+    ]
+    # Benchmarks measure the API, not the rate limiter's refusals.
+    env = child_env(
+        rate_limit_auth_per_minute=10**6,
+        rate_limit_write_per_minute=10**6,
+        rate_limit_behaviour_per_minute=10**6,
+        log_level="WARNING",
+    )
+    proc = subprocess.Popen(argv, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the API server did not become ready")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def percentiles(samples_s: list[float]) -> dict[str, float]:
+    """p50/p95/p99/max in milliseconds."""
+    if not samples_s:
+        return {}
+    ordered = sorted(samples_s)
+    q = (
+        statistics.quantiles(ordered, n=100, method="inclusive")
+        if len(ordered) > 1
+        else ordered * 99
+    )
+    return {
+        "p50_ms": round(q[49] * 1000, 2),
+        "p95_ms": round(q[94] * 1000, 2),
+        "p99_ms": round(q[98] * 1000, 2),
+        "max_ms": round(ordered[-1] * 1000, 2),
+        "count": len(ordered),
+    }
+
+
+def write_result(name: str, figures: dict[str, Any]) -> Path:
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS_DIR / f"{name}-{stamp}.json"
+    payload = {
+        "benchmark": name,
+        "at": stamp,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **figures,
+    }
+    path.write_text(json.dumps(payload, indent=2))
+    print(json.dumps(payload, indent=2))
+    print(f"written to {path}")
+    return path
