@@ -10,6 +10,7 @@ import typer
 
 from shoplake.commands.common import console, fail
 from shoplake.commands.events import events_app
+from shoplake.commands.lake import lake_app, stream_app
 from shoplake.commands.serving import outbox_app, serve, users_app
 from shoplake.commands.stack import db_app, stack_app
 from shoplake.config import get_settings
@@ -19,6 +20,8 @@ app = typer.Typer(help="shoplake: a data-first e-commerce platform.", no_args_is
 app.add_typer(stack_app, name="stack")
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
+app.add_typer(stream_app, name="stream")
+app.add_typer(lake_app, name="lake")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
 app.command("serve")(serve)

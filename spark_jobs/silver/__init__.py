@@ -1,0 +1,1 @@
+"""Silver: one MERGE job per entity, from bronze.events into typed, deduplicated tables."""

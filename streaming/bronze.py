@@ -1,0 +1,345 @@
+"""Kafka → Delta bronze: each valid CloudEvent appended exactly once to `bronze.events`.
+
+One Structured Streaming query reads every domain topic (`shoplake.lake.domain_topic_pattern`).
+Each micro-batch is classified record by record against the event contract (`classify`); valid
+events go to `bronze.events`, the others to `bronze.rejected` with the reason and to the
+dead-letter topic, so one bad record never stops the stream.
+
+Exactly once: the checkpoint fixes each micro-batch's offset range before it runs, and both Delta
+appends carry `txnAppId`/`txnVersion` (the query id and the batch id), so a batch replayed after a
+crash is skipped by the table instead of appended twice. The dead-letter topic is at least once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+import pandas as pd
+from pydantic import ValidationError
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.pandas.functions import pandas_udf
+from pyspark.sql.streaming.query import StreamingQuery
+from pyspark.sql.types import StringType, StructField, StructType
+
+from shoplake.config import Settings
+from shoplake.events import DEADLETTER_TOPIC, CloudEvent, UnknownEventType, model_for
+from shoplake.lake import BRONZE_EVENTS, BRONZE_REJECTED, checkpoint_path, domain_topic_pattern
+from spark_jobs.silver.tables import conform, ensure_table
+
+log = logging.getLogger(__name__)
+
+NOT_JSON = "not_json"
+NOT_CLOUDEVENT = "not_cloudevent"
+UNKNOWN_TYPE = "unknown_type"
+SCHEMA_MISMATCH = "schema_mismatch"
+DETAIL_MAX = 500
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the contract says about one Kafka record: `reason` is None when it is valid."""
+
+    reason: str | None = None
+    detail: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    source: str | None = None
+    subject: str | None = None
+    time: str | None = None
+    specversion: str | None = None
+    datacontenttype: str | None = None
+    dataschema: str | None = None
+
+
+VERDICT_FIELDS = tuple(f.name for f in fields(Verdict))
+VERDICT_SCHEMA = StructType([StructField(name, StringType()) for name in VERDICT_FIELDS])
+
+
+def _first_error(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    text = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in errors[:3]
+    )
+    return text[:DETAIL_MAX]
+
+
+def _peek(value: bytes) -> tuple[str | None, str | None]:
+    """Best-effort id and type of a record that is JSON but not a valid envelope."""
+    try:
+        doc = json.loads(value)
+    except ValueError:
+        return None, None
+    if not isinstance(doc, dict):
+        return None, None
+    ident, type_ = doc.get("id"), doc.get("type")
+    return (
+        ident if isinstance(ident, str) else None,
+        type_ if isinstance(type_, str) else None,
+    )
+
+
+def classify(value: bytes | None) -> Verdict:
+    """Check one record against the contract: JSON, a CloudEvent, a known type, valid data."""
+    if value is None:
+        return Verdict(NOT_JSON, "empty record")
+    try:
+        event = CloudEvent.model_validate_json(value)
+    except ValidationError as exc:
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            return Verdict(NOT_JSON, _first_error(exc))
+        ident, type_ = _peek(value)
+        return Verdict(NOT_CLOUDEVENT, _first_error(exc), ident, type_)
+    try:
+        model_for(event.type).model_validate(event.data)
+    except UnknownEventType:
+        return Verdict(UNKNOWN_TYPE, f"no model for {event.type}", event.id, event.type)
+    except ValidationError as exc:
+        return Verdict(SCHEMA_MISMATCH, _first_error(exc), event.id, event.type)
+    return Verdict(
+        None,
+        None,
+        event.id,
+        event.type,
+        event.source,
+        event.subject,
+        event.time.isoformat(),
+        event.specversion,
+        event.datacontenttype,
+        event.dataschema,
+    )
+
+
+def classify_series(values: pd.Series) -> pd.DataFrame:
+    """`classify` over a column of record values (the body of the pandas UDF)."""
+    rows = [astuple(classify(None if v is None else bytes(v))) for v in values]
+    return pd.DataFrame(rows, columns=list(VERDICT_FIELDS))
+
+
+@dataclass(frozen=True)
+class BronzeJob:
+    """Where the bronze stream reads and writes; tests point it at their own topics and paths."""
+
+    lake_root: str
+    topic_pattern: str
+    deadletter_topic: str
+    checkpoint: str
+    bootstrap_servers: str
+    trigger_seconds: float
+    max_offsets_per_trigger: int
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        lake_root: str | None = None,
+        topic_pattern: str | None = None,
+        deadletter_topic: str | None = None,
+    ) -> BronzeJob:
+        root = lake_root or settings.lake_path
+        return cls(
+            lake_root=root,
+            topic_pattern=topic_pattern or domain_topic_pattern(),
+            deadletter_topic=deadletter_topic or DEADLETTER_TOPIC,
+            checkpoint=checkpoint_path(root, "bronze_events"),
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            trigger_seconds=settings.bronze_trigger_seconds,
+            max_offsets_per_trigger=settings.bronze_max_offsets_per_trigger,
+        )
+
+    @property
+    def events_path(self) -> str:
+        return BRONZE_EVENTS.path(self.lake_root)
+
+    @property
+    def rejected_path(self) -> str:
+        return BRONZE_REJECTED.path(self.lake_root)
+
+
+def extract(spark: SparkSession, job: BronzeJob) -> DataFrame:
+    """The raw Kafka records of every matching topic, from the earliest offset."""
+    return (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", job.bootstrap_servers)
+        .option("subscribePattern", job.topic_pattern)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", str(job.max_offsets_per_trigger))
+        # Topics created after the start are found within this delay.
+        .option("kafka.metadata.max.age.ms", "30000")
+        .option("failOnDataLoss", "false")
+        .load()
+    )
+
+
+def transform(raw: DataFrame) -> DataFrame:
+    """Kafka records → the contract's verdict (`v.*`) beside the Kafka coordinates and value."""
+    classify_udf = pandas_udf(classify_series, VERDICT_SCHEMA)  # type: ignore[call-overload]
+    verdict: Column = classify_udf(F.col("value"))
+    return raw.select(
+        verdict.alias("v"),
+        F.col("value").cast("string").alias("value"),
+        F.col("key").cast("string").alias("kafka_key"),
+        F.col("topic").alias("kafka_topic"),
+        F.col("partition").alias("kafka_partition"),
+        F.col("offset").alias("kafka_offset"),
+        F.col("timestamp").alias("kafka_timestamp"),
+        F.current_timestamp().alias("ingested_at"),
+    )
+
+
+def accepted(classified: DataFrame) -> DataFrame:
+    """Valid records as `bronze.events` rows; `data` stays the raw JSON text."""
+    event_time = F.col("v.time").cast("timestamp")
+    return conform(
+        classified.where(F.col("v.reason").isNull()).select(
+            F.col("v.event_id").alias("event_id"),
+            F.col("v.event_type").alias("event_type"),
+            F.col("v.source").alias("source"),
+            F.col("v.subject").alias("subject"),
+            event_time.alias("event_time"),
+            F.to_date(event_time).alias("event_date"),
+            F.col("v.specversion").alias("specversion"),
+            F.col("v.datacontenttype").alias("datacontenttype"),
+            F.col("v.dataschema").alias("dataschema"),
+            F.get_json_object("value", "$.data").alias("data"),
+            "kafka_topic",
+            "kafka_partition",
+            "kafka_offset",
+            "kafka_timestamp",
+            "ingested_at",
+        ),
+        BRONZE_EVENTS,
+    )
+
+
+def rejected(classified: DataFrame) -> DataFrame:
+    """Invalid records as `bronze.rejected` rows, with the reason and the raw value."""
+    return conform(
+        classified.where(F.col("v.reason").isNotNull()).select(
+            "kafka_topic",
+            "kafka_partition",
+            "kafka_offset",
+            "kafka_timestamp",
+            "kafka_key",
+            "value",
+            F.col("v.reason").alias("reason"),
+            F.col("v.detail").alias("detail"),
+            F.col("v.event_id").alias("event_id"),
+            F.col("v.event_type").alias("event_type"),
+            F.col("ingested_at").alias("rejected_at"),
+            F.to_date("ingested_at").alias("rejected_date"),
+        ),
+        BRONZE_REJECTED,
+    )
+
+
+def dead_letters(rejected_rows: DataFrame) -> DataFrame:
+    """Kafka records for the dead-letter topic: the original value wrapped with the reason."""
+    body = F.to_json(
+        F.struct(
+            "reason",
+            "detail",
+            F.col("kafka_topic").alias("topic"),
+            F.col("kafka_partition").alias("partition"),
+            F.col("kafka_offset").alias("offset"),
+            "event_id",
+            "event_type",
+            F.col("value").alias("original"),
+        )
+    )
+    return rejected_rows.select(F.col("kafka_key").alias("key"), body.alias("value"))
+
+
+def _append(df: DataFrame, path: str, app_id: str, batch_id: int) -> None:
+    # txnAppId/txnVersion: Delta skips an append of a batch it has already committed.
+    (
+        df.write.format("delta")
+        .mode("append")
+        .option("txnAppId", app_id)
+        .option("txnVersion", str(batch_id))
+        .save(path)
+    )
+
+
+class _BatchWriter:
+    """The foreachBatch body; it learns the query id from the checkpoint on its first batch."""
+
+    def __init__(self, job: BronzeJob) -> None:
+        self.job = job
+        self.app_id: str | None = None
+
+    def _query_app_id(self, spark: SparkSession) -> str:
+        if self.app_id is None:
+            # The query id survives restarts with the checkpoint and changes if it is reset, so
+            # a fresh checkpoint never collides with the batch ids recorded in the table.
+            metadata = spark.read.text(f"{self.job.checkpoint}/metadata").first()
+            query_id = json.loads(metadata[0])["id"] if metadata is not None else "unknown"
+            self.app_id = f"shoplake-bronze-{query_id}"
+        return self.app_id
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        app_id = self._query_app_id(spark)
+        classified = transform(batch).persist()
+        try:
+            total = classified.count()  # materialise with full parallelism before coalescing
+            _append(accepted(classified).coalesce(1), self.job.events_path, app_id, batch_id)
+            bad = rejected(classified).coalesce(1).persist()
+            bad_count = bad.count()
+            if bad_count:
+                _append(bad, self.job.rejected_path, app_id, batch_id)
+                (
+                    dead_letters(bad)
+                    .write.format("kafka")
+                    .option("kafka.bootstrap.servers", self.job.bootstrap_servers)
+                    .option("topic", self.job.deadletter_topic)
+                    .save()
+                )
+            bad.unpersist()
+            log.info("bronze batch %s: %s records, %s rejected", batch_id, total, bad_count)
+        finally:
+            classified.unpersist()
+
+
+def _workers_use_this_interpreter(spark: SparkSession) -> None:
+    # The contract check runs in Python workers, which must import pydantic and shoplake: run
+    # them with this interpreter (the venv's) rather than whatever `python3` is on PATH. The
+    # session factory does not set `spark.pyspark.python`; UDFs carry the executable they are
+    # created with, so setting it on the context before building the UDF is enough.
+    context = spark.sparkContext
+    if context.pythonExec != sys.executable:
+        context.pythonExec = sys.executable
+
+
+def start(spark: SparkSession, job: BronzeJob, *, once: bool) -> StreamingQuery:
+    """Start the stream; `once` processes what is there now (in several batches) and stops."""
+    _workers_use_this_interpreter(spark)
+    ensure_table(spark, BRONZE_EVENTS, job.lake_root)
+    ensure_table(spark, BRONZE_REJECTED, job.lake_root)
+    writer = (
+        extract(spark, job)
+        .writeStream.queryName("bronze_events")
+        .foreachBatch(_BatchWriter(job))
+        .option("checkpointLocation", job.checkpoint)
+    )
+    if once:
+        writer = writer.trigger(availableNow=True)
+    else:
+        writer = writer.trigger(processingTime=f"{job.trigger_seconds} seconds")
+    return writer.start()
+
+
+def run(settings: Settings, *, once: bool = False, **overrides: Any) -> None:
+    """`shoplake stream bronze`: run until stopped, or with `once` until caught up."""
+    from spark_jobs.session import get_spark
+
+    job = BronzeJob.from_settings(settings, **overrides)
+    query = start(get_spark(settings, app_name="shoplake-bronze"), job, once=once)
+    query.awaitTermination()
+    if query.exception() is not None:
+        raise RuntimeError(f"bronze stream failed: {query.exception()}")
