@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+# A category filter: slugs joined by '/', e.g. 'shoes/running'.
+CATEGORY_PATH_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}(/[a-z0-9][a-z0-9-]{0,63}){0,5}$"
+Sku = Annotated[str, StringConstraints(pattern=SKU_PATTERN)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 ProductStatus = Literal["draft", "active", "discontinued"]
+ProductSort = Literal["newest", "price_asc", "price_desc", "name"]
 
 
 class ProductCreate(BaseModel):
@@ -64,6 +68,14 @@ class ProductUpdate(BaseModel):
         None, max_length=20
     )
     status: ProductStatus | None = None
+
+    @model_validator(mode="after")
+    def _no_explicit_nulls(self) -> ProductUpdate:
+        """`null` would mean "erase", and no product field may be erased."""
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"these fields cannot be null: {', '.join(nulls)}")
+        return self
 
 
 class ProductPublic(BaseModel):

@@ -1,0 +1,69 @@
+"""The product read cache in Redis: `product:{sku}` → JSON of ProductPublic, with a TTL.
+
+The cache is an optimisation that Postgres can always rebuild, so a Redis failure degrades reads
+to the database instead of failing them. Writers delete the key after a change, and the catalog
+event consumer (streaming/cache_invalidator.py) deletes it again once the change is on Kafka,
+which clears an entry that a concurrent reader refilled with the old row before the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import cast
+
+import redis
+from pydantic import ValidationError
+
+from serving.catalog.schemas import ProductPublic
+
+log = logging.getLogger(__name__)
+
+KEY_PREFIX = "product:"
+
+
+def product_key(sku: str) -> str:
+    return f"{KEY_PREFIX}{sku}"
+
+
+def get_many(client: redis.Redis, skus: list[str]) -> dict[str, ProductPublic]:
+    """The cached products among `skus`; unreadable entries count as misses."""
+    if not skus:
+        return {}
+    try:
+        raw_values = cast(list[str | None], client.mget([product_key(sku) for sku in skus]))
+    except redis.RedisError as exc:
+        log.warning("product cache unavailable on read: %s", exc)
+        return {}
+    found: dict[str, ProductPublic] = {}
+    for sku, raw in zip(skus, raw_values, strict=True):
+        if raw is None:
+            continue
+        try:
+            found[sku] = ProductPublic.model_validate_json(raw)
+        except ValidationError:
+            log.warning("product cache entry for %s is unreadable; reading Postgres", sku)
+    return found
+
+
+def put_many(client: redis.Redis, products: list[ProductPublic], ttl_s: int) -> None:
+    if not products or ttl_s <= 0:
+        return
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for product in products:
+                pipe.set(product_key(product.sku), product.model_dump_json(), ex=ttl_s)
+            pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("product cache unavailable on fill: %s", exc)
+
+
+def invalidate(client: redis.Redis, skus: list[str]) -> int:
+    """Delete the entries of `skus`; the number deleted (0 when Redis is unavailable)."""
+    if not skus:
+        return 0
+    try:
+        deleted = cast(int, client.delete(*(product_key(sku) for sku in skus)))
+    except redis.RedisError as exc:
+        log.warning("product cache unavailable on invalidation of %s: %s", skus, exc)
+        return 0
+    return deleted
