@@ -1,5 +1,31 @@
-"""HTTP routes of behaviour (being written)."""
+"""HTTP route of behaviour events: batches from web and mobile clients, straight to Kafka."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/v1", tags=["behaviour"])
+from fastapi import APIRouter, Request, status
+
+from serving.behaviour.schemas import BehaviourAccepted, BehaviourBatch, to_event_data
+from serving.behaviour_publisher import BehaviourPublisher
+from serving.deps import BehaviourRateLimit, OptionalUser
+
+router = APIRouter(prefix="/v1/events", tags=["behaviour"])
+
+SOURCE = "/serving/behaviour"
+
+
+@router.post("/behaviour", status_code=status.HTTP_202_ACCEPTED, dependencies=[BehaviourRateLimit])
+def collect_behaviour(
+    body: BehaviourBatch, user: OptionalUser, request: Request
+) -> BehaviourAccepted:
+    """Queue the events for Kafka without waiting for it; anonymous callers are welcome.
+
+    Behaviour analytics tolerate a gap, a shopper's page must not wait: when the publisher's
+    queue is full, events are dropped and counted in the answer.
+    """
+    publisher: BehaviourPublisher = request.app.state.behaviour
+    user_id = user.user_id if user is not None else None
+    accepted = 0
+    for item in body.events:
+        if publisher.publish(to_event_data(item, user_id).to_event(SOURCE)):
+            accepted += 1
+    return BehaviourAccepted(accepted=accepted, dropped=len(body.events) - accepted)
