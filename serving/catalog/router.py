@@ -19,7 +19,15 @@ from serving.catalog.schemas import (
     ProductStatus,
     ProductUpdate,
 )
-from serving.deps import AdminUser, ConnDep, OptionalUser, RedisDep, SettingsDep, WriteRateLimit
+from serving.deps import (
+    AdminUser,
+    ConnDep,
+    EngineDep,
+    OptionalUser,
+    RedisDep,
+    SettingsDep,
+    WriteRateLimit,
+)
 from serving.errors import ApiError, CommonError
 from serving.security import Role, TokenClaims
 
@@ -75,13 +83,13 @@ def list_products(
 @router.get("/products/{sku}")
 def get_product(
     sku: SkuPath,
-    conn: ConnDep,
+    engine: EngineDep,
     redis: RedisDep,
     settings: SettingsDep,
     user: OptionalUser,
     response: Response,
 ) -> ProductPublic:
-    product = service.get_product(conn, redis, settings, sku, is_admin=_is_admin(user))
+    product = service.get_product(engine, redis, settings, sku, is_admin=_is_admin(user))
     response.headers["ETag"] = f'"{product.version}"'
     return product
 

@@ -6,11 +6,12 @@ Other domains (cart, pricing, wishlist) read products only through `get_product`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
 import redis
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection, Engine, RowMapping
 
 from serving import outbox
 from serving.catalog import cache, store
@@ -71,23 +72,39 @@ def get_products(
     Unknown skus are absent from the result; callers decide what draft or discontinued
     products mean for them.
     """
-    wanted = list(dict.fromkeys(skus))
-    found = cache.get_many(client, wanted)
-    missing = [sku for sku in wanted if sku not in found]
-    loaded = [_public(row) for row in store.get_products(conn, missing)]
-    cache.put_many(client, loaded, settings.product_cache_ttl_s)
-    found.update((product.sku, product) for product in loaded)
-    return found
+    return _cache_first(client, settings, skus, lambda missing: store.get_products(conn, missing))
 
 
 def get_product(
-    conn: Connection, client: redis.Redis, settings: Settings, sku: str, *, is_admin: bool
+    engine: Engine, client: redis.Redis, settings: Settings, sku: str, *, is_admin: bool
 ) -> ProductPublic:
-    """The product as the caller may see it: drafts exist for admins only."""
-    product = get_products(conn, client, settings, [sku]).get(sku)
+    """The product as the caller may see it (drafts exist for admins only). A cache hit
+    answers without taking a Postgres connection at all."""
+
+    def load(missing: list[str]) -> list[RowMapping]:
+        with engine.connect() as conn:
+            return store.get_products(conn, missing)
+
+    product = _cache_first(client, settings, [sku], load).get(sku)
     if product is None or (product.status == "draft" and not is_admin):
         raise not_found("product", sku)
     return product
+
+
+def _cache_first(
+    client: redis.Redis,
+    settings: Settings,
+    skus: list[str],
+    load: Callable[[list[str]], list[RowMapping]],
+) -> dict[str, ProductPublic]:
+    wanted = list(dict.fromkeys(skus))
+    found = cache.get_many(client, wanted)
+    missing = [sku for sku in wanted if sku not in found]
+    if missing:
+        loaded = [_public(row) for row in load(missing)]
+        cache.put_many(client, loaded, settings.product_cache_ttl_s)
+        found.update((product.sku, product) for product in loaded)
+    return found
 
 
 def list_products(
