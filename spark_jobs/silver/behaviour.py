@@ -1,0 +1,62 @@
+"""Behaviour: product views, searches and recommendation clicks, one row per event each."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from shoplake.config import Settings
+from shoplake.lake import (
+    PRODUCT_VIEWED,
+    PRODUCT_VIEWS,
+    RECOMMENDATION_CLICKED,
+    RECOMMENDATION_CLICKS,
+    SEARCH_PERFORMED,
+    SEARCHES,
+)
+from spark_jobs.silver.common import JobRun, SilverJob, merge_new, parse, run_jobs
+from spark_jobs.silver.common import extract as extract_bronze
+from spark_jobs.silver.tables import conform
+
+SESSION = "session_id string, user_id string, channel string"
+VIEW_SCHEMA = f"{SESSION}, sku string, referrer string"
+# `filters` is an object in the event; read as a string, Spark keeps its JSON text.
+SEARCH_SCHEMA = f"{SESSION}, query string, filters string, result_count int, zero_results boolean"
+CLICK_SCHEMA = f"{SESSION}, sku string, slot int, placement string, model_version string"
+EVENT = ("event_id", "event_type", "event_time", "event_date")
+
+extract = extract_bronze
+
+
+def transform_views(bronze: DataFrame) -> DataFrame:
+    return conform(parse(bronze, VIEW_SCHEMA).select(*EVENT, "d.*"), PRODUCT_VIEWS)
+
+
+def transform_searches(bronze: DataFrame) -> DataFrame:
+    return conform(parse(bronze, SEARCH_SCHEMA).select(*EVENT, "d.*"), SEARCHES)
+
+
+def transform_clicks(bronze: DataFrame) -> DataFrame:
+    return conform(parse(bronze, CLICK_SCHEMA).select(*EVENT, "d.*"), RECOMMENDATION_CLICKS)
+
+
+def load_views(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform_views(bronze), PRODUCT_VIEWS, lake_root)
+
+
+def load_searches(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform_searches(bronze), SEARCHES, lake_root)
+
+
+def load_clicks(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform_clicks(bronze), RECOMMENDATION_CLICKS, lake_root)
+
+
+VIEWS_JOB = SilverJob("product_views", PRODUCT_VIEWED, (PRODUCT_VIEWS,), load_views)
+SEARCHES_JOB = SilverJob("searches", SEARCH_PERFORMED, (SEARCHES,), load_searches)
+CLICKS_JOB = SilverJob(
+    "recommendation_clicks", RECOMMENDATION_CLICKED, (RECOMMENDATION_CLICKS,), load_clicks
+)
+
+
+def run(settings: Settings, lake_root: str | None = None) -> list[JobRun]:
+    return run_jobs(settings, [VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB], lake_root)

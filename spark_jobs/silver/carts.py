@@ -1,0 +1,46 @@
+"""Cart events: lines added and removed, and checkouts."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from shoplake.config import Settings
+from shoplake.lake import CART_EVENTS, CART_TYPES
+from spark_jobs.silver.common import JobRun, SilverJob, fact, merge_new, parse, run_jobs
+from spark_jobs.silver.common import extract as extract_bronze
+from spark_jobs.silver.tables import conform
+
+DATA_SCHEMA = (
+    "cart_id string, user_id string, sku string, quantity int, unit_price_cents bigint, "
+    "currency string, order_id string, item_count int"
+)
+ACTION = dict(zip(CART_TYPES, ("ADD", "REMOVE", "CHECKOUT"), strict=True))
+
+extract = extract_bronze
+
+
+def transform(bronze: DataFrame) -> DataFrame:
+    parsed = parse(bronze, DATA_SCHEMA)
+    return conform(
+        parsed.select(
+            "event_id",
+            "event_type",
+            "event_time",
+            "event_date",
+            "d.*",
+            fact(F.col("event_type"), ACTION).alias("action"),
+        ),
+        CART_EVENTS,
+    )
+
+
+def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform(bronze), CART_EVENTS, lake_root)
+
+
+JOB = SilverJob("cart_events", CART_TYPES, (CART_EVENTS,), load)
+
+
+def run(settings: Settings, lake_root: str | None = None) -> JobRun:
+    return run_jobs(settings, [JOB], lake_root)[0]

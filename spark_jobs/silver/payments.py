@@ -1,0 +1,48 @@
+"""Payments: every gateway outcome, one row per event."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from shoplake.config import Settings
+from shoplake.lake import PAYMENT_TYPES, PAYMENTS
+from spark_jobs.silver.common import JobRun, SilverJob, fact, merge_new, parse, run_jobs
+from spark_jobs.silver.common import extract as extract_bronze
+from spark_jobs.silver.tables import conform
+
+DATA_SCHEMA = (
+    "payment_id string, order_id string, amount_cents bigint, currency string, "
+    "gateway string, reason string"
+)
+STATUS = dict(
+    zip(PAYMENT_TYPES, ("AUTHORIZED", "DECLINED", "CAPTURED", "VOIDED", "REFUNDED"), strict=True)
+)
+
+extract = extract_bronze
+
+
+def transform(bronze: DataFrame) -> DataFrame:
+    parsed = parse(bronze, DATA_SCHEMA)
+    return conform(
+        parsed.select(
+            "event_id",
+            "event_type",
+            "event_time",
+            "event_date",
+            "d.*",
+            fact(F.col("event_type"), STATUS).alias("status"),
+        ),
+        PAYMENTS,
+    )
+
+
+def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform(bronze), PAYMENTS, lake_root)
+
+
+JOB = SilverJob("payments", PAYMENT_TYPES, (PAYMENTS,), load)
+
+
+def run(settings: Settings, lake_root: str | None = None) -> JobRun:
+    return run_jobs(settings, [JOB], lake_root)[0]
