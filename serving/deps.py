@@ -43,7 +43,9 @@ def get_redis(request: Request) -> redis.Redis:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-ConnDep = Annotated[Connection, Depends(get_conn)]
+# scope="function": commit before the response is sent, so a client that reads right after
+# its write sees it (the default scope would run the commit after the response went out).
+ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]
 
 

@@ -11,7 +11,7 @@ import typer
 from shoplake.commands.common import console, fail
 from shoplake.commands.events import events_app
 from shoplake.commands.lake import lake_app, stream_app
-from shoplake.commands.serving import outbox_app, serve, users_app
+from shoplake.commands.serving import cache_app, outbox_app, serve, users_app
 from shoplake.commands.stack import db_app, stack_app
 from shoplake.config import get_settings
 from shoplake.stack import StackError
@@ -24,6 +24,7 @@ app.add_typer(stream_app, name="stream")
 app.add_typer(lake_app, name="lake")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
+app.add_typer(cache_app, name="cache")
 app.command("serve")(serve)
 
 

@@ -113,3 +113,18 @@ def create_admin(
     finally:
         engine.dispose()
     console.print(f"created admin {user.email} ({user.id})")
+
+
+cache_app = typer.Typer(help="The product read cache.")
+
+
+@cache_app.command("invalidator")
+def cache_invalidator() -> None:
+    """Drop cached products as catalog events arrive (one per API deployment); until interrupted."""
+    from streaming.cache_invalidator import run_forever
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print("cache invalidator running (Ctrl-C to stop)")
+    run_forever(get_settings(), stop)

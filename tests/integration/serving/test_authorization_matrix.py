@@ -1,0 +1,106 @@
+"""Every /v1 route called with no token, a customer, an ops user and an admin: 401/403 as designed.
+
+A route missing from ACCESS fails the test, so a new route cannot ship without a decision.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from serving.security import Role
+
+from .conftest import Caller, MakeCaller
+
+Access = Literal["public", "user", "admin"]
+
+ACCESS: dict[tuple[str, str], Access] = {
+    ("POST", "/v1/auth/register"): "public",
+    ("POST", "/v1/auth/token"): "public",
+    ("POST", "/v1/auth/refresh"): "public",
+    ("GET", "/v1/users/me"): "user",
+    ("PATCH", "/v1/users/me"): "user",
+    ("GET", "/v1/users/me/addresses"): "user",
+    ("POST", "/v1/users/me/addresses"): "user",
+    ("PATCH", "/v1/users/me/addresses/{address_id}"): "user",
+    ("DELETE", "/v1/users/me/addresses/{address_id}"): "user",
+    ("GET", "/v1/products"): "public",
+    ("GET", "/v1/products/{sku}"): "public",
+    ("GET", "/v1/categories"): "public",
+    ("POST", "/v1/admin/products"): "admin",
+    ("PUT", "/v1/admin/products/{sku}"): "admin",
+    ("PATCH", "/v1/admin/products/{sku}"): "admin",
+    ("DELETE", "/v1/admin/products/{sku}"): "admin",
+    ("POST", "/v1/pricing/quote"): "public",
+    ("POST", "/v1/admin/promotions"): "admin",
+    ("GET", "/v1/admin/promotions"): "admin",
+    ("GET", "/v1/admin/promotions/{promotion_id}"): "admin",
+    ("PATCH", "/v1/admin/promotions/{promotion_id}"): "admin",
+    ("DELETE", "/v1/admin/promotions/{promotion_id}"): "admin",
+    # Carts serve anonymous shoppers too (by cart token); a token makes them the user's cart.
+    ("GET", "/v1/cart"): "public",
+    ("POST", "/v1/cart/items"): "public",
+    ("PATCH", "/v1/cart/items/{sku}"): "public",
+    ("DELETE", "/v1/cart/items/{sku}"): "public",
+    ("POST", "/v1/cart/coupon"): "public",
+    ("DELETE", "/v1/cart/coupon"): "public",
+    ("GET", "/v1/wishlist/items"): "user",
+    ("POST", "/v1/wishlist/items"): "user",
+    ("DELETE", "/v1/wishlist/items/{sku}"): "user",
+    ("POST", "/v1/events/behaviour"): "public",
+}
+
+PATH_VALUES = {"sku": "AUTHZ-NO-SUCH-SKU", "address_id": str(uuid.uuid4())}
+
+
+def _routes(client: TestClient) -> list[tuple[str, str]]:
+    found = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/v1"):
+            found.extend((method, route.path) for method in sorted(route.methods))
+    return found
+
+
+def _call(client: TestClient, method: str, path: str, caller: Caller | None) -> int:
+    url = path.format(**PATH_VALUES, promotion_id=uuid.uuid4())
+    headers = caller.headers if caller else {}
+    kwargs = {} if method in {"GET", "DELETE"} else {"json": {}}
+    return client.request(method, url, headers=headers, **kwargs).status_code
+
+
+def test_every_route_has_an_access_decision(client: TestClient) -> None:
+    undecided = sorted(set(_routes(client)) - set(ACCESS))
+    assert not undecided, f"add these routes to ACCESS: {undecided}"
+    gone = sorted(set(ACCESS) - set(_routes(client)))
+    assert not gone, f"ACCESS names routes that no longer exist: {gone}"
+
+
+@pytest.fixture(scope="module")
+def callers(make_caller: MakeCaller) -> dict[str, Caller]:
+    return {role.value: make_caller(role) for role in (Role.CUSTOMER, Role.OPS, Role.ADMIN)}
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(ACCESS))
+def test_route_answers_each_caller_as_designed(
+    client: TestClient, callers: dict[str, Caller], method: str, path: str
+) -> None:
+    access = ACCESS[(method, path)]
+    anonymous = _call(client, method, path, None)
+    customer = _call(client, method, path, callers["customer"])
+    ops = _call(client, method, path, callers["ops"])
+    admin = _call(client, method, path, callers["admin"])
+
+    if access == "public":
+        assert anonymous not in {401, 403}
+    else:
+        assert anonymous == 401
+    if access == "admin":
+        assert (customer, ops) == (403, 403)
+    else:
+        assert customer not in {401, 403} and ops not in {401, 403}
+    assert admin not in {401, 403}
+    assert max(anonymous, customer, ops, admin) < 500
