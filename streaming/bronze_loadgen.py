@@ -286,7 +286,7 @@ class ShopStory:
         def steps() -> Iterator[CloudEvent]:
             for _ in range(self.n_products):
                 yield from self._product()
-            for _ in range(self.n_users // 5):
+            for _ in range(max(1, self.n_users // 5)):
                 yield from self._user()
             while True:
                 roll = self.rng.random()
