@@ -29,14 +29,36 @@ app.command("serve")(serve)
 
 
 @app.command("demo")
-def demo() -> None:
-    """The main job: a timed round trip through every real component of the stack."""
+def demo(
+    lake: bool = typer.Option(True, help="land the story's events in bronze and silver"),
+) -> None:
+    """The main job: a round trip through every component, a shopper story through the API,
+    and the story's events landed in the lake and reconciled."""
+    from serving.demo import run_story
     from streaming.roundtrip import run_round_trip
 
+    settings = get_settings()
     try:
-        run_round_trip(get_settings(), console)
+        run_round_trip(settings, console)
+        run_story(settings, console)
     except StackError as exc:
         raise fail(str(exc)) from None
+    if not lake:
+        return
+    from spark_jobs.reconcile import reconcile, render
+    from spark_jobs.session import get_spark
+    from spark_jobs.silver.jobs import run_silver
+    from streaming.bronze import run as run_bronze
+
+    console.print("… bronze: Kafka → Delta (available now)")
+    run_bronze(settings, once=True)
+    console.print("… silver: MERGE into the entity tables")
+    for done in run_silver(settings):
+        console.print(f"   {done.name:24} {done.bronze_rows:>7} bronze rows {done.seconds:6.1f}s")
+    result = reconcile(get_spark(settings), settings)
+    console.print(render(result))
+    if not result.ok:
+        raise fail("the lake does not reconcile")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -20,7 +21,10 @@ from schemathesis.checks import (
 )
 
 from serving.app import create_app
-from shoplake.config import get_settings
+from serving.catalog.tables import products
+from serving.pricing.tables import promotions
+from shoplake.config import Settings, get_settings
+from shoplake.db import make_engine
 
 from .conftest import Caller, generous_limits
 
@@ -29,9 +33,20 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _running_app() -> Iterator[None]:
-    with TestClient(APP):  # runs the lifespan: pools, publisher
-        yield
+def _running_app(api_settings: Settings) -> Iterator[None]:
+    """The app's lifespan (pools, publisher); afterwards, the promotions and products the
+    fuzzer created are removed, so that no random cart-wide promotion prices later tests."""
+    engine = make_engine(api_settings, pool_size=1)
+    with engine.connect() as conn:
+        started = conn.execute(sa.select(sa.func.now())).scalar_one()
+    try:
+        with TestClient(APP):
+            yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(promotions.delete().where(promotions.c.created_at >= started))
+            conn.execute(products.delete().where(products.c.created_at >= started))
+        engine.dispose()
 
 
 @schema.parametrize()
