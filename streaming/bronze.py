@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
@@ -306,19 +305,8 @@ class _BatchWriter:
             classified.unpersist()
 
 
-def _workers_use_this_interpreter(spark: SparkSession) -> None:
-    # The contract check runs in Python workers, which must import pydantic and shoplake: run
-    # them with this interpreter (the venv's) rather than whatever `python3` is on PATH. The
-    # session factory does not set `spark.pyspark.python`; UDFs carry the executable they are
-    # created with, so setting it on the context before building the UDF is enough.
-    context = spark.sparkContext
-    if context.pythonExec != sys.executable:
-        context.pythonExec = sys.executable
-
-
 def start(spark: SparkSession, job: BronzeJob, *, once: bool) -> StreamingQuery:
     """Start the stream; `once` processes what is there now (in several batches) and stops."""
-    _workers_use_this_interpreter(spark)
     ensure_table(spark, BRONZE_EVENTS, job.lake_root)
     ensure_table(spark, BRONZE_REJECTED, job.lake_root)
     writer = (

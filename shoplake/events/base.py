@@ -11,6 +11,10 @@ from shoplake.events.envelope import CloudEvent
 from shoplake.events.topics import topic_for
 
 SCHEMA_BASE = "https://shoplake.dev/schemas/events/"
+# Bounds every integer field declares, so that each value fits the lake's typed columns
+# (int / bigint) and survives JSON readers that hold numbers as doubles.
+INT32_MAX = 2**31 - 1
+MAX_CENTS = 2**53
 
 
 class UnknownEventType(LookupError):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import INT32_MAX, EventData, register
 
 
 class _BehaviourEvent(EventData):
@@ -32,7 +32,7 @@ class SearchPerformed(_BehaviourEvent):
 
     query: str = Field(max_length=512)
     filters: dict[str, Any] = Field(default_factory=dict)
-    result_count: int = Field(ge=0)
+    result_count: int = Field(ge=0, le=INT32_MAX)
     zero_results: bool
 
 
@@ -41,6 +41,6 @@ class RecommendationClicked(_BehaviourEvent):
     fact = "RecommendationClicked"
 
     sku: str = Field(min_length=1, max_length=64)
-    slot: int = Field(ge=0)
+    slot: int = Field(ge=0, le=INT32_MAX)
     placement: str = Field(max_length=64)
     model_version: str | None = Field(None, max_length=64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import INT32_MAX, MAX_CENTS, EventData, register
 
 
 class _CartEvent(EventData):
@@ -20,8 +20,8 @@ class CartItemAdded(_CartEvent):
     fact = "CartItemAdded"
 
     sku: str
-    quantity: int = Field(ge=1, description="units added by this change")
-    unit_price_cents: int = Field(ge=0)
+    quantity: int = Field(ge=1, le=INT32_MAX, description="units added by this change")
+    unit_price_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
 
 
@@ -30,7 +30,7 @@ class CartItemRemoved(_CartEvent):
     fact = "CartItemRemoved"
 
     sku: str
-    quantity: int = Field(ge=1, description="units removed by this change")
+    quantity: int = Field(ge=1, le=INT32_MAX, description="units removed by this change")
 
 
 @register
@@ -38,4 +38,4 @@ class CartCheckedOut(_CartEvent):
     fact = "CartCheckedOut"
 
     order_id: str
-    item_count: int = Field(ge=1)
+    item_count: int = Field(ge=1, le=INT32_MAX)

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import INT32_MAX, MAX_CENTS, EventData, register
 
 ProductStatus = Literal["draft", "active", "discontinued"]
 
@@ -16,7 +16,7 @@ class _ProductEvent(EventData):
     key_field = "sku"
 
     sku: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=INT32_MAX)
 
 
 @register
@@ -27,7 +27,7 @@ class ProductCreated(_ProductEvent):
     description: str = ""
     brand: str
     category_path: list[str]
-    price_cents: int = Field(ge=0)
+    price_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
     status: ProductStatus
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -44,7 +44,7 @@ class ProductUpdated(_ProductEvent):
     description: str = ""
     brand: str
     category_path: list[str]
-    price_cents: int = Field(ge=0)
+    price_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
     status: ProductStatus
     attributes: dict[str, Any] = Field(default_factory=dict)
@@ -56,8 +56,8 @@ class ProductUpdated(_ProductEvent):
 class PriceChanged(_ProductEvent):
     fact = "PriceChanged"
 
-    old_price_cents: int = Field(ge=0)
-    new_price_cents: int = Field(ge=0)
+    old_price_cents: int = Field(ge=0, le=MAX_CENTS)
+    new_price_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import INT32_MAX, EventData, register
 
 
 class _StockEvent(EventData):
@@ -13,15 +13,15 @@ class _StockEvent(EventData):
 
     sku: str
     warehouse_id: str
-    on_hand: int = Field(ge=0, description="after the movement")
-    reserved: int = Field(ge=0, description="after the movement")
+    on_hand: int = Field(ge=0, le=INT32_MAX, description="after the movement")
+    reserved: int = Field(ge=0, le=INT32_MAX, description="after the movement")
 
 
 @register
 class StockReserved(_StockEvent):
     fact = "StockReserved"
 
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT32_MAX)
     order_id: str
 
 
@@ -29,7 +29,7 @@ class StockReserved(_StockEvent):
 class StockReleased(_StockEvent):
     fact = "StockReleased"
 
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT32_MAX)
     order_id: str
     reason: str
 
@@ -38,7 +38,7 @@ class StockReleased(_StockEvent):
 class StockAdjusted(_StockEvent):
     fact = "StockAdjusted"
 
-    delta: int
+    delta: int = Field(ge=-INT32_MAX, le=INT32_MAX)
     reason: str
 
 
@@ -46,7 +46,7 @@ class StockAdjusted(_StockEvent):
 class StockReceived(_StockEvent):
     fact = "StockReceived"
 
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT32_MAX)
     reference: str | None = None
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import INT32_MAX, MAX_CENTS, EventData, register
 
 OrderStatus = Literal[
     "PENDING_PAYMENT",
@@ -23,9 +23,9 @@ OrderStatus = Literal[
 
 class OrderLine(BaseModel):
     sku: str
-    quantity: int = Field(ge=1)
-    unit_price_cents: int = Field(ge=0)
-    discount_cents: int = Field(0, ge=0)
+    quantity: int = Field(ge=1, le=INT32_MAX)
+    unit_price_cents: int = Field(ge=0, le=MAX_CENTS)
+    discount_cents: int = Field(0, ge=0, le=MAX_CENTS)
 
 
 class _OrderEvent(EventData):
@@ -41,10 +41,10 @@ class OrderPlaced(_OrderEvent):
 
     user_id: str
     lines: list[OrderLine]
-    subtotal_cents: int = Field(ge=0)
-    discount_cents: int = Field(0, ge=0)
-    shipping_cents: int = Field(0, ge=0)
-    total_cents: int = Field(ge=0)
+    subtotal_cents: int = Field(ge=0, le=MAX_CENTS)
+    discount_cents: int = Field(0, ge=0, le=MAX_CENTS)
+    shipping_cents: int = Field(0, ge=0, le=MAX_CENTS)
+    total_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
     ship_to_country: str | None = None
 
@@ -54,7 +54,7 @@ class OrderConfirmed(_OrderEvent):
     fact = "OrderConfirmed"
 
     user_id: str
-    total_cents: int = Field(ge=0)
+    total_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
 
 

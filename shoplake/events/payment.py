@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shoplake.events.base import EventData, register
+from shoplake.events.base import MAX_CENTS, EventData, register
 
 
 class _PaymentEvent(EventData):
@@ -13,7 +13,7 @@ class _PaymentEvent(EventData):
 
     payment_id: str
     order_id: str
-    amount_cents: int = Field(ge=0)
+    amount_cents: int = Field(ge=0, le=MAX_CENTS)
     currency: str
     gateway: str
 
