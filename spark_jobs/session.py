@@ -52,11 +52,11 @@ def get_spark(settings: Settings | None = None, app_name: str = "shoplake") -> S
             # Small local tables: skip the auto-compaction and stats work that helps only at scale.
             .config("spark.databricks.delta.snapshotPartitions", "2")
             .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
-            # Python workers must run this interpreter (its venv has pandas, pydantic, shoplake),
-            # not whichever python3 is first on PATH.
-            .config("spark.pyspark.python", sys.executable)
-            .config("spark.pyspark.driver.python", sys.executable)
         )
         spark = builder.getOrCreate()
         spark.sparkContext.setLogLevel("WARN")
+        # Python workers (UDFs, foreachBatch) must run this interpreter, whose venv has pandas,
+        # pydantic and shoplake, not whichever python3 is first on PATH; a UDF takes the
+        # executable the context holds when the UDF is built.
+        spark.sparkContext.pythonExec = sys.executable
         return spark

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.console import Console
 
-console = Console()
-err_console = Console(stderr=True)
+# Logs (CI, files) get a fixed width wide enough for the tables; terminals use their own.
+_WIDTH = None if sys.stdout.isatty() else 140
+console = Console(width=_WIDTH)
+err_console = Console(stderr=True, width=_WIDTH)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
