@@ -17,23 +17,6 @@ ProductStatus = Literal["draft", "active", "discontinued"]
 ProductSort = Literal["newest", "price_asc", "price_desc", "name"]
 
 
-class ProductCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    sku: Sku
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field("", max_length=5000)
-    brand: str = Field(min_length=1, max_length=100)
-    category_path: list[Slug] = Field(min_length=1, max_length=6)
-    price_cents: int = Field(ge=0, le=100_000_000)
-    currency: Currency = "EUR"
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    image_urls: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
-        default_factory=list, max_length=20
-    )
-    status: ProductStatus = "active"
-
-
 class ProductReplace(BaseModel):
     """PUT: every field but the SKU."""
 
@@ -50,6 +33,12 @@ class ProductReplace(BaseModel):
         default_factory=list, max_length=20
     )
     status: ProductStatus = "active"
+
+
+class ProductCreate(ProductReplace):
+    """POST: a new product, named by its SKU."""
+
+    sku: Sku
 
 
 class ProductUpdate(BaseModel):

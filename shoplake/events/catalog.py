@@ -19,9 +19,8 @@ class _ProductEvent(EventData):
     version: int = Field(ge=1, le=INT32_MAX)
 
 
-@register
-class ProductCreated(_ProductEvent):
-    fact = "ProductCreated"
+class _ProductState(_ProductEvent):
+    """Every field of a product, as it stands after the change."""
 
     name: str
     description: str = ""
@@ -35,20 +34,16 @@ class ProductCreated(_ProductEvent):
 
 
 @register
-class ProductUpdated(_ProductEvent):
+class ProductCreated(_ProductState):
+    fact = "ProductCreated"
+
+
+@register
+class ProductUpdated(_ProductState):
     """The product's full state after the change, and which fields changed."""
 
     fact = "ProductUpdated"
 
-    name: str
-    description: str = ""
-    brand: str
-    category_path: list[str]
-    price_cents: int = Field(ge=0, le=MAX_CENTS)
-    currency: str
-    status: ProductStatus
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    image_urls: list[str] = Field(default_factory=list)
     changed: list[str] = Field(default_factory=list)
 
 
