@@ -13,7 +13,7 @@ from shoplake.lake import (
     SEARCH_PERFORMED,
     SEARCHES,
 )
-from spark_jobs.silver.common import JobRun, SilverJob, merge_new, parse, run_jobs
+from spark_jobs.silver.common import EVENT_KEYS, JobRun, SilverJob, merge_new, parse, run_jobs
 from spark_jobs.silver.common import extract as extract_bronze
 from spark_jobs.silver.tables import conform
 
@@ -22,21 +22,20 @@ VIEW_SCHEMA = f"{SESSION}, sku string, referrer string"
 # `filters` is an object in the event; read as a string, Spark keeps its JSON text.
 SEARCH_SCHEMA = f"{SESSION}, query string, filters string, result_count int, zero_results boolean"
 CLICK_SCHEMA = f"{SESSION}, sku string, slot int, placement string, model_version string"
-EVENT = ("event_id", "event_type", "event_time", "event_date")
 
 extract = extract_bronze
 
 
 def transform_views(bronze: DataFrame) -> DataFrame:
-    return conform(parse(bronze, VIEW_SCHEMA).select(*EVENT, "d.*"), PRODUCT_VIEWS)
+    return conform(parse(bronze, VIEW_SCHEMA).select(*EVENT_KEYS, "d.*"), PRODUCT_VIEWS)
 
 
 def transform_searches(bronze: DataFrame) -> DataFrame:
-    return conform(parse(bronze, SEARCH_SCHEMA).select(*EVENT, "d.*"), SEARCHES)
+    return conform(parse(bronze, SEARCH_SCHEMA).select(*EVENT_KEYS, "d.*"), SEARCHES)
 
 
 def transform_clicks(bronze: DataFrame) -> DataFrame:
-    return conform(parse(bronze, CLICK_SCHEMA).select(*EVENT, "d.*"), RECOMMENDATION_CLICKS)
+    return conform(parse(bronze, CLICK_SCHEMA).select(*EVENT_KEYS, "d.*"), RECOMMENDATION_CLICKS)
 
 
 def load_views(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:

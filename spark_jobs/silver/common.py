@@ -159,3 +159,16 @@ def run_jobs(
 
     spark = get_spark(settings)
     return [run_job(spark, job, lake_root or settings.lake_path) for job in jobs]
+
+
+EVENT_KEYS = ("event_id", "event_type", "event_time", "event_date")
+
+
+def labelled_events(
+    bronze: DataFrame, data_schema: str, table: Table, label: str, labels: dict[str, str]
+) -> DataFrame:
+    """One row per event: its keys, its typed `data`, and a label per event type."""
+    parsed = parse(bronze, data_schema)
+    return conform(
+        parsed.select(*EVENT_KEYS, "d.*", fact(F.col("event_type"), labels).alias(label)), table
+    )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 
 from shoplake.config import Settings
 from shoplake.lake import PAYMENT_TYPES, PAYMENTS
-from spark_jobs.silver.common import JobRun, SilverJob, fact, merge_new, parse, run_jobs
+from spark_jobs.silver.common import JobRun, SilverJob, labelled_events, merge_new, run_jobs
 from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform
 
 DATA_SCHEMA = (
     "payment_id string, order_id string, amount_cents bigint, currency string, "
@@ -23,18 +21,7 @@ extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
-    parsed = parse(bronze, DATA_SCHEMA)
-    return conform(
-        parsed.select(
-            "event_id",
-            "event_type",
-            "event_time",
-            "event_date",
-            "d.*",
-            fact(F.col("event_type"), STATUS).alias("status"),
-        ),
-        PAYMENTS,
-    )
+    return labelled_events(bronze, DATA_SCHEMA, PAYMENTS, "status", STATUS)
 
 
 def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
