@@ -22,6 +22,7 @@ from serving.outbox import OutboxRelay, RelayThread
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
 from serving.ratelimit import RateLimiter
+from serving.search.router import router as search_router
 from serving.wishlist.router import router as wishlist_router
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cart_router,
         wishlist_router,
         behaviour_router,
+        search_router,
     ):
         app.include_router(router)
     return app

@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # Inventory.
+    reservation_ttl_s: int = Field(15 * 60, ge=1, description="unpaid holds expire after this")
+    inventory_sweep_batch: int = Field(500, ge=1, description="expired holds per transaction")
+    stock_gate_enabled: bool = Field(
+        True, description="answer sold-out hot SKUs from Redis before Postgres is asked"
+    )
+
+    # Search.
+    search_alias: str = Field("products", description="the alias over the versioned indices")
+    search_timeout_s: float = Field(1.5, gt=0, description="per request to Elasticsearch")
+    search_breaker_failures: int = Field(3, ge=1, description="failures that open the circuit")
+    search_breaker_open_s: float = Field(5.0, gt=0, description="fast-fail time once open")
+    search_consumer_batch: int = Field(500, ge=1, description="events per bulk request")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
