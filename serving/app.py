@@ -18,6 +18,9 @@ from serving.cart.router import router as cart_router
 from serving.catalog.router import admin_router as catalog_admin_router
 from serving.catalog.router import router as catalog_router
 from serving.errors import ERROR_RESPONSES, install_error_handlers
+from serving.inventory import service as inventory
+from serving.inventory.router import admin_router as inventory_admin_router
+from serving.inventory.router import router as inventory_router
 from serving.outbox import OutboxRelay, RelayThread
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
@@ -47,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.redis_endpoint, decode_responses=True, max_connections=200
         )
         app.state.rate_limiter = RateLimiter(app.state.redis)
+        inventory.start(app.state.engine, app.state.redis, settings)
         app.state.behaviour = BehaviourPublisher(settings)
         app.state.behaviour.start()
         relay: RelayThread | None = None
@@ -93,6 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pricing_admin_router,
         cart_router,
         wishlist_router,
+        inventory_router,
+        inventory_admin_router,
         behaviour_router,
         search_router,
     ):

@@ -92,12 +92,13 @@ def resolve(user: TokenClaims | None, token: str | None, *, create: bool) -> Car
 
 
 def availability(skus: Sequence[str]) -> dict[str, bool]:
-    """Whether each SKU can be bought now, stock-wise.
-
-    The seam for the inventory issue: it will answer from the stock admission gate and the
-    ledger. Until then every SKU is in stock; catalog status is checked separately.
+    """Whether each SKU can be bought now, stock-wise, from the inventory ledger: a SKU with
+    no stock level anywhere is not stock-managed and counts as available; a tracked SKU needs
+    available units. Catalog status is checked separately.
     """
-    return dict.fromkeys(skus, True)
+    from serving.inventory import service as inventory
+
+    return inventory.sku_availability(skus)
 
 
 # ---------------------------------------------------------------- reading

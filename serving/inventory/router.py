@@ -1,0 +1,125 @@
+"""HTTP routes of inventory: public availability, and stock operations for admin and ops."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from serving.catalog.schemas import SKU_PATTERN
+from serving.deps import ConnDep, RedisDep, SettingsDep, StaffUser, WriteRateLimit
+from serving.inventory import service
+from serving.inventory.schemas import (
+    WAREHOUSE_PATTERN,
+    MovementsPage,
+    StockAdjustment,
+    StockAvailability,
+    StockLevelPublic,
+    StockReceipt,
+    StockSet,
+)
+
+router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
+admin_router = APIRouter(prefix="/v1/admin/inventory", tags=["inventory"])
+
+SkuPath = Annotated[str, Path(pattern=SKU_PATTERN)]
+WarehousePath = Annotated[str, Path(pattern=WAREHOUSE_PATTERN)]
+
+
+@router.get("/{sku}")
+def get_availability(
+    sku: SkuPath, conn: ConnDep, redis: RedisDep, settings: SettingsDep
+) -> StockAvailability:
+    """Units that can be bought now, per warehouse and in total."""
+    return service.availability(conn, redis, settings, sku)
+
+
+@admin_router.put("/{sku}/{warehouse_id}", dependencies=[WriteRateLimit])
+def set_stock(
+    sku: SkuPath,
+    warehouse_id: WarehousePath,
+    body: StockSet,
+    user: StaffUser,
+    conn: ConnDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+) -> StockLevelPublic:
+    """Set on hand after a count; recorded as an adjustment by the difference."""
+    service.require_product(conn, redis, settings, sku)
+    return service.set_on_hand(
+        conn,
+        sku,
+        warehouse_id,
+        body.on_hand,
+        note=body.note,
+        actor_id=user.user_id,
+        gate=service.gate_for(redis, settings),
+    )
+
+
+@admin_router.post(
+    "/{sku}/{warehouse_id}/adjustments",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[WriteRateLimit],
+)
+def adjust_stock(
+    sku: SkuPath,
+    warehouse_id: WarehousePath,
+    body: StockAdjustment,
+    user: StaffUser,
+    conn: ConnDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+) -> StockLevelPublic:
+    """Add or remove units (damage, loss, found stock) with a reason."""
+    service.require_product(conn, redis, settings, sku)
+    return service.adjust(
+        conn,
+        sku,
+        warehouse_id,
+        body.delta,
+        body.reason,
+        actor_id=user.user_id,
+        gate=service.gate_for(redis, settings),
+    )
+
+
+@admin_router.post(
+    "/{sku}/{warehouse_id}/receipts",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[WriteRateLimit],
+)
+def receive_stock(
+    sku: SkuPath,
+    warehouse_id: WarehousePath,
+    body: StockReceipt,
+    user: StaffUser,
+    conn: ConnDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+) -> StockLevelPublic:
+    """Units arrived from a supplier."""
+    service.require_product(conn, redis, settings, sku)
+    return service.receive(
+        conn,
+        sku,
+        warehouse_id,
+        body.quantity,
+        body.reference,
+        actor_id=user.user_id,
+        gate=service.gate_for(redis, settings),
+    )
+
+
+@admin_router.get("/{sku}/movements")
+def list_movements(
+    sku: SkuPath,
+    _user: StaffUser,
+    conn: ConnDep,
+    redis: RedisDep,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> MovementsPage:
+    """The SKU's movements over all warehouses, newest first."""
+    return service.movements(conn, redis, settings, sku, limit=limit, before=before)
