@@ -93,7 +93,7 @@ class IndexedProduct(BaseModel):
             "category_l1": path[0] if path else None,
             "category_l2": path[1] if len(path) > 1 else None,
             "facets": facet_values,
-            "attributes": {k: v for k, v in self.attributes.items() if _flat(v)},
+            "attributes": self.attributes,
             "price_cents": self.price_cents,
             "currency": self.currency,
             "status": self.status,
@@ -120,13 +120,6 @@ class IndexedProduct(BaseModel):
         fields = {name: source.get(name) for name in cls.model_fields if name in source}
         fields["category_path"] = [p for p in str(source.get("category_path", "")).split("/") if p]
         return cls.model_validate(fields)
-
-
-def _flat(value: Any) -> bool:
-    """Flattened fields take scalars and lists of scalars; nested objects are left out."""
-    if isinstance(value, list):
-        return all(isinstance(v, str | int | float | bool) for v in value)
-    return isinstance(value, str | int | float | bool)
 
 
 def suggest_inputs(name: str, brand: str, path: list[str]) -> list[str]:

@@ -17,7 +17,8 @@ from shoplake.config import get_settings
 
 from .conftest import Caller, MakeCaller
 
-Access = Literal["public", "user", "admin"]
+# staff: admin and ops (StaffUser); admin: admin only.
+Access = Literal["public", "user", "staff", "admin"]
 
 ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/auth/register"): "public",
@@ -53,9 +54,20 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", "/v1/wishlist/items"): "user",
     ("DELETE", "/v1/wishlist/items/{sku}"): "user",
     ("POST", "/v1/events/behaviour"): "public",
+    ("GET", "/v1/inventory/{sku}"): "public",
+    ("PUT", "/v1/admin/inventory/{sku}/{warehouse_id}"): "staff",
+    ("POST", "/v1/admin/inventory/{sku}/{warehouse_id}/adjustments"): "staff",
+    ("POST", "/v1/admin/inventory/{sku}/{warehouse_id}/receipts"): "staff",
+    ("GET", "/v1/admin/inventory/{sku}/movements"): "staff",
+    ("GET", "/v1/search"): "public",
+    ("GET", "/v1/search/suggest"): "public",
 }
 
-PATH_VALUES = {"sku": "AUTHZ-NO-SUCH-SKU", "address_id": str(uuid.uuid4())}
+PATH_VALUES = {
+    "sku": "AUTHZ-NO-SUCH-SKU",
+    "address_id": str(uuid.uuid4()),
+    "warehouse_id": "AUTHZ-WH",
+}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -104,6 +116,8 @@ def test_route_answers_each_caller_as_designed(
         assert anonymous == 401
     if access == "admin":
         assert (customer, ops) == (403, 403)
+    elif access == "staff":
+        assert customer == 403 and ops not in {401, 403}
     else:
         assert customer not in {401, 403} and ops not in {401, 403}
     assert admin not in {401, 403}
