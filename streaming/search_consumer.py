@@ -151,13 +151,17 @@ class SearchIndexer:
             self._dead_letter(parsed.record, "index_rejected", reason, parsed.event)
 
 
-def make_consumer(settings: Settings, group_id: str, topics: tuple[str, ...]) -> KafkaConsumer:
+def make_consumer(
+    settings: Settings, group_id: str, topics: tuple[str, ...], from_beginning: bool = True
+) -> KafkaConsumer:
+    """A new group starts at the beginning (a fresh index gets the whole history) unless told
+    to start at the end (benchmarks on an index already built by a reindex)."""
     return KafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=group_id,
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        auto_offset_reset="earliest" if from_beginning else "latest",
         max_poll_records=settings.search_consumer_batch,
         client_id="shoplake-search-consumer",
     )
@@ -190,6 +194,7 @@ def run(
     alias: str | None = None,
     deadletter_topic: str = DEADLETTER_TOPIC,
     client: Elasticsearch | None = None,
+    from_beginning: bool = True,
 ) -> ConsumerStats:
     """Consume until `stop` is set, or until idle for `stop_after_idle_s` once assigned.
 
@@ -208,7 +213,7 @@ def run(
         while not stop.is_set():
             try:
                 if consumer is None:
-                    consumer = make_consumer(settings, group_id, topics)
+                    consumer = make_consumer(settings, group_id, topics, from_beginning)
                 count = _poll_once(consumer, indexer)
                 backoff = 0.5
             except Exception as exc:  # keep consuming through ES and broker restarts

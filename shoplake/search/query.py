@@ -70,7 +70,7 @@ def text_query(q: str) -> dict[str, Any]:
                     "query": variant,
                     "operator": "and",
                     "fuzziness": "AUTO",
-                    "prefix_length": 1,
+                    "prefix_length": 0,
                     "boost": 1.0 if n == 0 else 0.8,
                 }
             }
@@ -82,6 +82,24 @@ def text_query(q: str) -> dict[str, Any]:
             "must": [{"dis_max": {"queries": matches}}],
             "should": [
                 {"match": {"search_text": {"query": folded, "operator": "and", "boost": 2.0}}},
+                # the name holding every term (typos allowed) beats a match across fields
+                {
+                    "dis_max": {
+                        "queries": [
+                            {
+                                "match": {
+                                    "name": {
+                                        "query": variant,
+                                        "operator": "and",
+                                        "fuzziness": "AUTO",
+                                        "boost": 3.0,
+                                    }
+                                }
+                            }
+                            for variant in variants
+                        ]
+                    }
+                },
                 {"match_phrase": {"name": {"query": q, "slop": 2, "boost": 2.0}}},
                 {"term": {"brand": {"value": q.strip(), "case_insensitive": True, "boost": 1.5}}},
             ],

@@ -81,18 +81,26 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 MAX_VARIANTS = 8
 
 
-def expand(folded: str) -> list[str]:
-    """The folded query plus its synonym rewrites (each key replaced by each of its values)."""
-    variants = [folded]
-    words = folded.split()
+def _rewrites(query: str) -> list[str]:
+    words = query.split()
+    out: list[str] = []
     for key, values in SYNONYMS.items():
         key_words = key.split()
         width = len(key_words)
         for start in range(len(words) - width + 1):
-            if words[start : start + width] != key_words:
-                continue
-            for value in values:
-                rewritten = " ".join([*words[:start], value, *words[start + width :]])
-                if rewritten not in variants:
-                    variants.append(rewritten)
-    return variants[:MAX_VARIANTS]
+            if words[start : start + width] == key_words:
+                out += [
+                    " ".join([*words[:start], value, *words[start + width :]]) for value in values
+                ]
+    return out
+
+
+def expand(folded: str) -> list[str]:
+    """The folded query plus its synonym rewrites, applied one after another so that "puffer
+    coat" also becomes "down jacket" (breadth first, at most MAX_VARIANTS)."""
+    variants = [folded]
+    for variant in variants:  # grows while iterating: breadth-first closure
+        for rewritten in _rewrites(variant):
+            if rewritten not in variants and len(variants) < MAX_VARIANTS:
+                variants.append(rewritten)
+    return variants
