@@ -112,14 +112,14 @@ def reserve(
     SKUs get no reservation. Calling it twice for one order raises AlreadyReserved.
     """
     merged = domain.merge_lines(lines)
-    if store.has_reservations(conn, order_id):
-        raise domain.AlreadyReserved(f"order '{order_id}' already holds stock")
     admissions: list[Admission] = []
-    if gate is not None:
+    if gate is not None:  # first, so that a sold-out hot SKU costs no Postgres round trip
         admissions, sold_out = gate.admit_all(merged)
         if sold_out:
             raise OutOfStock(sold_out)
     try:
+        if store.has_reservations(conn, order_id):
+            raise domain.AlreadyReserved(f"order '{order_id}' already holds stock")
         with conn.begin_nested():
             allocations = domain.allocate(store.SqlStockLedger(conn), merged)
             reservations = [
@@ -387,23 +387,27 @@ def sweep_expired(
     gate: StockGate | None = None,
     batch: int = 500,
 ) -> SweepResult:
-    """Release every hold whose order was not paid in time, one batch per transaction; safe to
-    run in several processes at once (each skips the rows another holds)."""
+    """Release every hold whose order was not paid in time.
+
+    One transaction per order, so that its stock rows lock in the same (sku, warehouse) order
+    as `reserve` and a sweep never deadlocks with checkout. Safe to run in several processes:
+    an order released (or sold) meanwhile has nothing held left and is skipped.
+    """
     now = now or datetime.now(UTC)
     orders = units = 0
     while True:
-        released: list[Reservation] = []
-        with engine.begin() as conn:
+        with engine.connect() as conn:
             expired = store.expired_orders(conn, now, batch)
-            for order_id in expired:
-                released.extend(release(conn, order_id, "expired"))
-        if gate is not None:  # after the commit: the gate never runs ahead of the ledger
-            for r in released:
-                gate.refund(r.sku, r.quantity)
-        orders += len(expired)
-        units += sum(r.quantity for r in released)
         if not expired:
             return SweepResult(orders, units)
+        for order_id in expired:
+            with engine.begin() as conn:
+                released = release(conn, order_id, "expired")
+            if gate is not None:  # after the commit: the gate never runs ahead of the ledger
+                for r in released:
+                    gate.refund(r.sku, r.quantity)
+            orders += bool(released)
+            units += sum(r.quantity for r in released)
 
 
 def rebuild_gate(engine: Engine, gate: StockGate) -> int:

@@ -196,19 +196,19 @@ def settle_reservations(
 
 
 def expired_orders(conn: Connection, now: datetime, limit: int) -> list[str]:
-    """Orders holding an expired reservation; their rows are locked, and rows another sweeper
-    holds are skipped."""
+    """Orders holding a reservation past its expiry, oldest first (read without locks: each
+    order is then released under its own locks, in its own transaction)."""
     rows = conn.execute(
         sa.select(stock_reservations.c.order_id)
         .where(
             stock_reservations.c.status == ReservationStatus.HELD.value,
             stock_reservations.c.expires_at <= now,
         )
-        .order_by(stock_reservations.c.expires_at, stock_reservations.c.id)
+        .group_by(stock_reservations.c.order_id)
+        .order_by(sa.func.min(stock_reservations.c.expires_at))
         .limit(limit)
-        .with_for_update(skip_locked=True)
     ).all()
-    return list(dict.fromkeys(row.order_id for row in rows))
+    return [row.order_id for row in rows]
 
 
 def available_totals(conn: Connection, skus: Sequence[str] | None = None) -> dict[str, int]:
