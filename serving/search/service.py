@@ -180,7 +180,7 @@ def search(
 def suggest(backend: SearchBackend, prefix: str) -> Suggestions:
     answer = _run(backend, suggest_body(prefix))
     options = answer.get("suggest", {}).get("products", [{}])[0].get("options", [])
-    seen: dict[str, None] = {}
+    seen: dict[str, str] = {}  # case-insensitive: "Trail runner" and "trail runner" are one
     for option in options:
-        seen.setdefault(option["text"], None)
-    return Suggestions(query=prefix, suggestions=list(seen))
+        seen.setdefault(option["text"].lower(), option["text"])
+    return Suggestions(query=prefix, suggestions=list(seen.values()))
