@@ -12,6 +12,7 @@ from prometheus_client import Counter, Histogram
 
 from serving import health
 from serving.accounts.router import auth_router, users_router
+from serving.background import PeriodicTask
 from serving.behaviour.router import router as behaviour_router
 from serving.behaviour_publisher import BehaviourPublisher
 from serving.cart.router import router as cart_router
@@ -57,9 +58,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.outbox_relay_in_app:
             relay = RelayThread(OutboxRelay(settings, app.state.engine))
             relay.start()
+        maintenance: PeriodicTask | None = None
+        if settings.maintenance_interval_s > 0:
+            maintenance = PeriodicTask(
+                "inventory-maintenance",
+                settings.maintenance_interval_s,
+                lambda: inventory.run_maintenance(app.state.engine, app.state.redis, settings),
+            )
+            maintenance.start()
         try:
             yield
         finally:
+            if maintenance is not None:
+                maintenance.stop()
             if relay is not None:
                 relay.stop()
             app.state.behaviour.stop()

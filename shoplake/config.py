@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     stock_gate_enabled: bool = Field(
         True, description="answer sold-out hot SKUs from Redis before Postgres is asked"
     )
+    maintenance_interval_s: float = Field(
+        60.0, ge=0, description="how often the API expires unpaid holds; 0 turns it off"
+    )
 
     # Search.
     search_alias: str = Field("products", description="the alias over the versioned indices")
