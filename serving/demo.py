@@ -11,7 +11,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,7 +103,12 @@ def _admin_headers(settings: Settings, api: httpx.Client) -> dict[str, str]:
     return {"Authorization": f"Bearer {token['access_token']}"}
 
 
-def run_story(settings: Settings, console: Console | None = None) -> Story:
+def run_story(
+    settings: Settings,
+    console: Console | None = None,
+    then: Callable[[str], None] | None = None,
+) -> Story:
+    """The story; `then(base_url)` runs last, while the API still serves (the search chapter)."""
     story = Story()
     with running_api(settings) as base, httpx.Client(base_url=base, timeout=30) as api:
         with story.step("admin seeds the catalog") as notes:
@@ -222,12 +227,18 @@ def run_story(settings: Settings, console: Console | None = None) -> Story:
                 f"total {quote['total_cents']} cents ({', '.join(reasons) or 'no promotion'})"
             )
 
-    with story.step("outbox → Kafka") as notes:
-        engine = make_engine(settings, pool_size=2)
-        try:
-            notes.append(f"{drain(OutboxRelay(settings, engine), timeout_s=120)} events published")
-        finally:
-            engine.dispose()
-    if console is not None:
-        console.print(story.table())
+        with story.step("outbox → Kafka") as notes:
+            engine = make_engine(settings, pool_size=2)
+            try:
+                notes.append(
+                    f"{drain(OutboxRelay(settings, engine), timeout_s=120)} events published"
+                )
+            finally:
+                engine.dispose()
+
+        if console is not None:
+            console.print(story.table())
+        if then is not None:
+            then(base)
+
     return story

@@ -40,12 +40,13 @@ def demo(
     """The main job: a round trip through every component, a shopper story through the API,
     and the story's events landed in the lake and reconciled."""
     from serving.demo import run_story
+    from serving.search.demo import search_demo
     from streaming.roundtrip import run_round_trip
 
     settings = get_settings()
     try:
         run_round_trip(settings, console)
-        run_story(settings, console)
+        run_story(settings, console, then=lambda base_url: search_demo(base_url, console))
     except StackError as exc:
         raise fail(str(exc)) from None
     if not lake:

@@ -30,6 +30,12 @@ def test_demo_round_trip_prints_every_step_and_lands_the_event(
         "duckdb read",
         "elasticsearch index+search",
         "total",
+        "admin seeds the catalog",
+        "server-side quote",
+        "outbox → Kafka",
+        "Search (Elasticsearch behind /v1/search)",
+        "autocomplete",
+        "lake reconciliation",
     ):
         assert step in result.output
     assert DeltaTable(str(table_path)).version() > before
