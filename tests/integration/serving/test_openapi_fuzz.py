@@ -22,6 +22,7 @@ from schemathesis.checks import (
 
 from serving.app import create_app
 from serving.catalog.tables import products
+from serving.inventory.tables import stock_levels, stock_movements, stock_reservations
 from serving.pricing.tables import promotions
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
@@ -43,8 +44,12 @@ def _running_app(api_settings: Settings) -> Iterator[None]:
         with TestClient(APP):
             yield
     finally:
+        fuzzed = sa.select(products.c.sku).where(products.c.created_at >= started)
         with engine.begin() as conn:
             conn.execute(promotions.delete().where(promotions.c.created_at >= started))
+            # The ledger keeps its history (RESTRICT): the fuzzer's stock goes before its products.
+            for table in (stock_reservations, stock_movements, stock_levels):
+                conn.execute(table.delete().where(table.c.sku.in_(fuzzed)))
             conn.execute(products.delete().where(products.c.created_at >= started))
         engine.dispose()
 
