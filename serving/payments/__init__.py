@@ -1,0 +1,1 @@
+"""Payments: the gateway interface, its sandbox and Stripe implementations, resilience."""
