@@ -18,10 +18,15 @@ from serving.behaviour_publisher import BehaviourPublisher
 from serving.cart.router import router as cart_router
 from serving.catalog.router import admin_router as catalog_admin_router
 from serving.catalog.router import router as catalog_router
+from serving.checkout import service as checkout
+from serving.checkout.router import router as checkout_router
 from serving.errors import ERROR_RESPONSES, install_error_handlers
 from serving.inventory import service as inventory
 from serving.inventory.router import admin_router as inventory_admin_router
 from serving.inventory.router import router as inventory_router
+from serving.orders.deps import gateway_of
+from serving.orders.router import admin_router as orders_admin_router
+from serving.orders.router import router as orders_router
 from serving.outbox import OutboxRelay, RelayThread
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
@@ -63,7 +68,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             maintenance = PeriodicTask(
                 "inventory-maintenance",
                 settings.maintenance_interval_s,
-                lambda: inventory.run_maintenance(app.state.engine, app.state.redis, settings),
+                lambda: (
+                    # Settle orders left mid-saga first: their holds are released or sold.
+                    checkout.sweep_in_app(
+                        app.state.engine,
+                        app.state.redis,
+                        settings,
+                        lambda: gateway_of(app.state, settings),
+                    ),
+                    inventory.run_maintenance(app.state.engine, app.state.redis, settings),
+                ),
             )
             maintenance.start()
         try:
@@ -110,6 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         wishlist_router,
         inventory_router,
         inventory_admin_router,
+        checkout_router,
+        orders_router,
+        orders_admin_router,
         behaviour_router,
         search_router,
     ):

@@ -12,6 +12,7 @@ from shoplake.commands.common import console, fail
 from shoplake.commands.events import events_app
 from shoplake.commands.inventory import inventory_app
 from shoplake.commands.lake import lake_app, stream_app
+from shoplake.commands.orders import orders_app
 from shoplake.commands.search import search_app, stream_search
 from shoplake.commands.serving import cache_app, outbox_app, serve, users_app
 from shoplake.commands.stack import db_app, stack_app
@@ -28,6 +29,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
 app.add_typer(cache_app, name="cache")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(orders_app, name="orders")
 app.command("serve")(serve)
 app.add_typer(search_app, name="search")
 stream_app.command("search")(stream_search)

@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         60.0, ge=0, description="how often the API expires unpaid holds; 0 turns it off"
     )
 
+    # Orders.
+    orders_pending_grace_s: float = Field(
+        120.0,
+        ge=0,
+        description="an order still PENDING_PAYMENT after this is settled by the sweeper",
+    )
+    orders_sweep_batch: int = Field(500, ge=1, description="pending orders per sweep run")
+
     # Search.
     search_alias: str = Field("products", description="the alias over the versioned indices")
     search_timeout_s: float = Field(1.5, gt=0, description="per request to Elasticsearch")

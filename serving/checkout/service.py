@@ -1,0 +1,394 @@
+"""Checkout: a saga of three steps, each stored in `checkout_requests.state`.
+
+1. One transaction: claim the Idempotency-Key (a concurrent duplicate waits on the key's unique
+   index until this commits, then sees the row), price the cart server-side, reserve the stock
+   (OutOfStock → 409 and the whole transaction rolls back: nothing reserved, key not kept), place
+   the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
+2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
+3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED, coupon claim
+   consumed (`confirmed`), then the cart is cleared; declined → stock released,
+   PAYMENT_FAILED (`payment_failed`, 402). GatewayUnavailable means the gateway never took the
+   request, so step 3 compensates at once (release, PAYMENT_FAILED, 503). Any other gateway error
+   is ambiguous (the charge may exist): the order stays PENDING_PAYMENT and `sweep` settles it
+   after `orders_pending_grace_s` by asking the gateway `get(key)`.
+
+The same key always answers with the same order: 200 once confirmed, 202 while step 2 runs, 402
+after a failed payment, 409 if it was cancelled. A key reused with another body is a 422.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import redis
+from sqlalchemy import Connection, Engine
+
+from serving import outbox
+from serving.cart import service as cart
+from serving.cart import store as cart_store
+from serving.checkout.schemas import CheckoutPublic, CheckoutRequest
+from serving.errors import ApiError
+from serving.inventory import service as inventory
+from serving.inventory.domain import OutOfStock
+from serving.orders import service as orders
+from serving.orders import store
+from serving.orders.domain import OrderStatus
+from serving.payments.gateway import (
+    GatewayError,
+    GatewayUnavailable,
+    PaymentGateway,
+    PaymentResult,
+    PaymentStatus,
+)
+from serving.pricing import service as pricing
+from serving.pricing.engine import CouponStatus
+from serving.security import TokenClaims
+from shoplake.config import Settings
+from shoplake.events.cart import CartCheckedOut
+
+SOURCE = "/serving/checkout"
+log = logging.getLogger(__name__)
+
+
+class CheckoutError(StrEnum):
+    CART_EMPTY = "CART_EMPTY"
+    ITEMS_UNAVAILABLE = "ITEMS_UNAVAILABLE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    PAYMENT_PENDING = "PAYMENT_PENDING"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+
+
+class State(StrEnum):
+    CLAIMED = "claimed"  # only ever seen inside step 1's transaction
+    AUTHORIZING = "authorizing"  # step 1 committed: order placed, stock held
+    CONFIRMED = "confirmed"
+    PAYMENT_FAILED = "payment_failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the router answers: the checkout, and 201 (new), 200 (replayed) or 202 (pending)."""
+
+    body: CheckoutPublic
+    status_code: int
+
+
+def request_hash(user_id: str, body: CheckoutRequest) -> str:
+    """Fingerprint of the request; the token is hashed along, never stored as is."""
+    raw = json.dumps({"user": user_id, **body.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def checkout(
+    engine: Engine,
+    client: redis.Redis,
+    settings: Settings,
+    gateway: PaymentGateway,
+    user: TokenClaims,
+    key: str,
+    body: CheckoutRequest,
+) -> Outcome:
+    placed = _step_place(engine, client, settings, user, key, body)
+    if isinstance(placed, Outcome):  # the key was known: the same order, nothing charged
+        return placed
+    order_id, amount, currency = placed
+    try:
+        result = gateway.authorize(
+            idempotency_key=key, token=body.payment_token, amount_cents=amount, currency=currency
+        )
+    except GatewayUnavailable as exc:
+        _step_settle(
+            engine, client, settings, gateway, order_id, None, reason="gateway_unavailable"
+        )
+        raise ApiError(
+            503,
+            CheckoutError.PAYMENT_UNAVAILABLE,
+            "the payment gateway is unavailable; nothing was charged and the stock was released",
+            details={"order_id": order_id},
+        ) from exc
+    except GatewayError as exc:
+        log.warning("authorization of order %s is in doubt: %s", order_id, exc)
+        raise ApiError(
+            503,
+            CheckoutError.PAYMENT_PENDING,
+            "the payment gateway did not answer in time; the order will be settled shortly",
+            details={"order_id": order_id},
+        ) from exc
+    _step_settle(engine, client, settings, gateway, order_id, result, reason=None)
+    return _replay(engine, key, user.user_id, fresh=True)
+
+
+# ---------------------------------------------------------------- step 1
+
+
+def _step_place(
+    engine: Engine,
+    client: redis.Redis,
+    settings: Settings,
+    user: TokenClaims,
+    key: str,
+    body: CheckoutRequest,
+) -> Outcome | tuple[str, int, str]:
+    fingerprint = request_hash(user.user_id, body)
+    with engine.begin() as conn:
+        if not store.claim_request(conn, key, user.user_id, fingerprint):
+            existing = store.get_request(conn, key)
+            if existing is not None:
+                if existing["user_id"] != user.user_id or existing["request_hash"] != fingerprint:
+                    raise ApiError(
+                        422,
+                        CheckoutError.IDEMPOTENCY_KEY_REUSED,
+                        "this Idempotency-Key was used for another request; use a new key",
+                    )
+                return _replay_row(conn, existing["order_id"])
+            raise ApiError(409, CheckoutError.PAYMENT_PENDING, "this checkout is being placed")
+        cart_id = cart.user_cart_id(user.user_id)
+        state = cart_store.read(client, cart_id)
+        if not state.lines:
+            raise ApiError(422, CheckoutError.CART_EMPTY, "the cart is empty")
+        items = [(line.sku, line.quantity) for line in state.lines]
+        priced = pricing.price_items(conn, client, settings, items, state.coupon)
+        if priced.unavailable:
+            raise ApiError(
+                422,
+                CheckoutError.ITEMS_UNAVAILABLE,
+                "some items in the cart cannot be sold",
+                details=[{"sku": u.sku, "reason": u.reason} for u in priced.unavailable],
+            )
+        quote = priced.quote
+        order_id = str(uuid.uuid4())
+        try:
+            inventory.reserve(
+                conn,
+                order_id,
+                items,
+                inventory.expiry(settings),
+                gate=inventory.gate_for(client, settings),
+            )
+        except OutOfStock as exc:
+            raise inventory.as_api_error(exc) from exc
+        coupon = (
+            quote.coupon.code
+            if quote.coupon is not None and quote.coupon.status == CouponStatus.APPLIED
+            else None
+        )
+        orders.place(
+            conn,
+            order_id=order_id,
+            user_id=user.user_id,
+            idempotency_key=key,
+            currency=quote.currency,
+            subtotal_cents=quote.subtotal_cents,
+            discount_cents=quote.discount_cents,
+            total_cents=quote.total_cents,
+            coupon_code=coupon,
+            shipping_address=body.shipping_address.model_dump(mode="json"),
+            lines=[
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price_cents": line.unit_price_cents,
+                    "discount_cents": line.discount_cents,
+                    "total_cents": line.total_cents,
+                }
+                for line in quote.lines
+            ],
+        )
+        outbox.record(
+            conn,
+            CartCheckedOut(
+                cart_id=cart_id,
+                user_id=user.user_id,
+                order_id=order_id,
+                item_count=sum(line.quantity for line in quote.lines),
+            ),
+            SOURCE,
+        )
+        store.set_request(conn, key, state=State.AUTHORIZING, order_id=order_id)
+        return order_id, quote.total_cents, quote.currency
+
+
+# ---------------------------------------------------------------- step 3 (and the sweeper's)
+
+
+def _step_settle(
+    engine: Engine,
+    client: redis.Redis,
+    settings: Settings,
+    gateway: PaymentGateway,
+    order_id: str,
+    result: PaymentResult | None,
+    *,
+    reason: str | None,
+) -> OrderStatus:
+    """Settle a PENDING_PAYMENT order from what the gateway said (None: never authorized).
+
+    Runs on the locked order, so the saga and the sweeper settle it once; an authorization
+    that arrives for an order already settled otherwise is voided.
+    """
+    approved = result is not None and result.status in (
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURED,
+    )
+    with engine.begin() as conn:
+        order = orders.load(conn, order_id, lock=True)
+        if order is None:
+            raise ApiError(404, "NOT_FOUND", f"order '{order_id}' not found")
+        row = store.get_order(conn, order_id)
+        assert row is not None
+        key = row["idempotency_key"]
+        if order.status is not OrderStatus.PENDING_PAYMENT:
+            if (
+                approved
+                and result is not None
+                and order.status is not OrderStatus.CONFIRMED
+                and store.payment_of(conn, order_id) is None
+            ):
+                orders.void_late_authorization(gateway, result)
+            return order.status
+        if approved and result is not None:
+            sold = orders.confirm_paid(conn, order, gateway, result)
+            if sold is None:
+                store.set_request(conn, key, state=State.CANCELLED)
+                return OrderStatus.CANCELLED
+            if row["coupon_code"]:
+                store.consume_coupon(conn, row["coupon_code"], order.user_id, order_id)
+            store.set_request(conn, key, state=State.CONFIRMED)
+        else:
+            why = reason or (result.decline_reason if result else None) or "declined"
+            orders.fail_payment(
+                conn, order, client, settings, gateway=gateway.name, reason=why, result=result
+            )
+            store.set_request(conn, key, state=State.PAYMENT_FAILED)
+    if approved:
+        # After the commit: Redis is not in the transaction. The cart may have changed since
+        # step 1 (another device): what was bought was priced from it, so all of it goes.
+        cart_store.take(client, cart.user_cart_id(order.user_id))
+    return order.status
+
+
+# ---------------------------------------------------------------- answers
+
+
+def _replay(engine: Engine, key: str, user_id: str, *, fresh: bool) -> Outcome:
+    with engine.connect() as conn:
+        existing = store.get_request(conn, key)
+        assert existing is not None and existing["user_id"] == user_id
+        outcome = _replay_row(conn, existing["order_id"])
+    if fresh:
+        return Outcome(
+            CheckoutPublic(order=outcome.body.order, replayed=False),
+            201 if outcome.status_code == 200 else outcome.status_code,
+        )
+    return outcome
+
+
+def _replay_row(conn: Connection, order_id: str | None) -> Outcome:
+    if order_id is None:  # cannot happen once step 1 committed; be explicit anyway
+        raise ApiError(409, CheckoutError.PAYMENT_PENDING, "this checkout is still being placed")
+    order = orders.order_public(conn, order_id)
+    if order.status is OrderStatus.PAYMENT_FAILED:
+        reason = order.history[-1].reason if order.history else None
+        code = (
+            CheckoutError.PAYMENT_UNAVAILABLE
+            if reason == "gateway_unavailable"
+            else CheckoutError.PAYMENT_DECLINED
+        )
+        raise ApiError(
+            402 if code is CheckoutError.PAYMENT_DECLINED else 503,
+            code,
+            "the payment failed; the stock was released. Check out again with a new key",
+            details={"order_id": order_id, "reason": reason},
+        )
+    if order.status is OrderStatus.CANCELLED:
+        reason = order.history[-1].reason if order.history else None
+        raise ApiError(
+            409,
+            CheckoutError.ORDER_CANCELLED,
+            "the order was cancelled",
+            details={"order_id": order_id, "reason": reason},
+        )
+    status_code = 202 if order.status is OrderStatus.PENDING_PAYMENT else 200
+    return Outcome(CheckoutPublic(order=order, replayed=True), status_code)
+
+
+# ---------------------------------------------------------------- the sweeper
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    confirmed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    skipped: int = 0
+
+
+def sweep(
+    engine: Engine,
+    client: redis.Redis,
+    settings: Settings,
+    gateway: PaymentGateway,
+    *,
+    now: datetime | None = None,
+    grace_s: float | None = None,
+) -> SweepResult:
+    """Settle every order left PENDING_PAYMENT longer than the grace period, by asking the
+    gateway what became of its key: authorized → confirmed (or voided and cancelled if the
+    hold was released meanwhile), never seen or declined → stock released, PAYMENT_FAILED.
+    A gateway that does not answer leaves the order for the next run."""
+    now = now or datetime.now(UTC)
+    grace = settings.orders_pending_grace_s if grace_s is None else grace_s
+    with engine.connect() as conn:
+        pending = store.stale_pending(
+            conn, now - timedelta(seconds=grace), settings.orders_sweep_batch
+        )
+    counts = {"confirmed": 0, "failed": 0, "cancelled": 0, "skipped": 0}
+    for order_id in pending:
+        with engine.connect() as conn:
+            row = store.get_order(conn, order_id)
+        if row is None:
+            continue
+        try:
+            result = gateway.get(row["idempotency_key"])
+        except GatewayError as exc:
+            log.warning("sweep: gateway did not answer for order %s: %s", order_id, exc)
+            counts["skipped"] += 1
+            continue
+        status = _step_settle(
+            engine,
+            client,
+            settings,
+            gateway,
+            order_id,
+            result,
+            reason=None if result is not None else "never_authorized",
+        )
+        if status is OrderStatus.CONFIRMED:
+            counts["confirmed"] += 1
+        elif status is OrderStatus.CANCELLED:
+            counts["cancelled"] += 1
+        elif status is OrderStatus.PAYMENT_FAILED:
+            counts["failed"] += 1
+    return SweepResult(**counts)
+
+
+def sweep_in_app(
+    engine: Engine, client: redis.Redis, settings: Settings, gateway: Callable[[], PaymentGateway]
+) -> SweepResult | None:
+    """The API's periodic run: a failure is logged and never stops the other maintenance."""
+    try:
+        return sweep(engine, client, settings, gateway())
+    except Exception:
+        log.exception("order sweep failed; the next run retries")
+        return None

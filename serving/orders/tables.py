@@ -1,0 +1,102 @@
+"""Orders, their lines and status history, payments, and checkout requests (the saga's log)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from shoplake.db import metadata
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column("subtotal_cents", sa.BigInteger, nullable=False),
+    sa.Column("discount_cents", sa.BigInteger, nullable=False),
+    sa.Column("shipping_cents", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_cents", sa.BigInteger, nullable=False),
+    sa.Column("coupon_code", sa.Text),
+    sa.Column("shipping_address", JSONB, nullable=False),
+    # The checkout's Idempotency-Key: also the key of every gateway call for this order.
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    # Where the sold units came from: [{sku, warehouse_id, quantity}], to restock on a cancel.
+    sa.Column("allocations", JSONB, nullable=False, server_default="[]"),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    sa.Index("ix_orders_user_created", "user_id", "created_at"),
+    sa.Index("ix_orders_status_created", "status", "created_at"),
+)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    sa.Column(
+        "order_id", sa.Text, sa.ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("sku", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_cents", sa.BigInteger, nullable=False),
+    sa.Column("discount_cents", sa.BigInteger, nullable=False),
+    sa.Column("total_cents", sa.BigInteger, nullable=False),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+order_status_history = sa.Table(
+    "order_status_history",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("order_id", sa.Text, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("from_status", sa.Text),
+    sa.Column("to_status", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("actor_id", sa.Text),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_order_status_history_order", "order_id", "id"),
+)
+
+# Only tokens' outcomes and gateway references: never card data.
+payments = sa.Table(
+    "payments",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("order_id", sa.Text, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("gateway", sa.Text, nullable=False),
+    sa.Column("reference", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("amount_cents", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.Text, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Index("ix_payments_order", "order_id"),
+)
+
+checkout_requests = sa.Table(
+    "checkout_requests",
+    metadata,
+    sa.Column("idempotency_key", sa.Text, primary_key=True),
+    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("order_id", sa.Text),
+    # claimed → reserved → authorizing → confirmed | failed | cancelled
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+)

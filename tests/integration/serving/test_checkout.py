@@ -1,0 +1,516 @@
+"""Checkout against real Postgres and Redis, with an in-memory gateway (FakeGateway) injected on
+app.state: happy path, declines, idempotency under 50 concurrent duplicates, out of stock, the
+saga stopped at each step and settled by the sweeper, and a flash sale through the HTTP API."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import redis
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from serving.checkout import service as checkout
+from serving.inventory import service as inventory
+from serving.inventory.tables import stock_levels, stock_reservations
+from serving.orders.tables import checkout_requests, orders, payments
+from serving.outbox import outbox
+from serving.security import Role, issue_token
+from shoplake.config import Settings
+from shoplake.db import make_engine
+from tests.unit.serving.fakes import FakeGateway, SimulatedCrash
+
+from .conftest import Caller
+
+ADDRESS = {
+    "full_name": "Ada Lovelace",
+    "line1": "12 Analytical Row",
+    "city": "London",
+    "postal_code": "N1 9GU",
+    "country": "GB",
+}
+
+
+@pytest.fixture(scope="module")
+def engine(api_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(api_settings, pool_size=10)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fake(client: TestClient) -> Iterator[FakeGateway]:
+    state = client.app.state  # type: ignore[attr-defined]
+    before = getattr(state, "payment_gateway", None)
+    gateway = FakeGateway()
+    state.payment_gateway = gateway
+    yield gateway
+    state.payment_gateway = before
+
+
+def product(client: TestClient, admin: Caller, units: int, price_cents: int = 2500) -> str:
+    sku = f"CHK-{uuid.uuid4().hex[:10]}"
+    body = {"sku": sku, "name": "Checkout kettle", "brand": "Acme", "category_path": ["kitchen"]}
+    response = client.post(
+        "/v1/admin/products", json={**body, "price_cents": price_cents}, headers=admin.headers
+    )
+    assert response.status_code == 201, response.text
+    if units:
+        response = client.post(
+            f"/v1/admin/inventory/{sku}/WH-1/receipts",
+            json={"quantity": units, "reference": "PO-CHK"},
+            headers=admin.headers,
+        )
+        assert response.status_code == 201, response.text
+    return sku
+
+
+def token_headers(settings: Settings, user_id: str | None = None) -> dict[str, str]:
+    """A shopper without the cost of registering one (the API trusts the signed token)."""
+    token, _ = issue_token(settings, user_id or str(uuid.uuid4()), Role.CUSTOMER, "access")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def fill_cart(client: TestClient, headers: dict[str, str], sku: str, quantity: int) -> None:
+    response = client.post(
+        "/v1/cart/items", json={"sku": sku, "quantity": quantity}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def do_checkout(
+    client: TestClient, headers: dict[str, str], key: str, token: str = "tok_ok"
+) -> Any:
+    return client.post(
+        "/v1/checkout",
+        json={"payment_token": token, "shipping_address": ADDRESS},
+        headers={**headers, "Idempotency-Key": key},
+    )
+
+
+def level(engine: Engine, sku: str) -> tuple[int, int]:
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(
+                sa.func.sum(stock_levels.c.on_hand), sa.func.sum(stock_levels.c.reserved)
+            ).where(stock_levels.c.sku == sku)
+        ).one()
+    return int(row[0]), int(row[1])
+
+
+def order_events(engine: Engine, order_id: str) -> Counter[str]:
+    with engine.connect() as conn:
+        types = conn.execute(sa.select(outbox.c.event_type).where(outbox.c.key == order_id))
+        return Counter(t.split(".")[2] for (t,) in types)
+
+
+def order_row(engine: Engine, order_id: str) -> Any:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
+
+
+def order_of_key(engine: Engine, key: str) -> Any:
+    with engine.connect() as conn:
+        return (
+            conn.execute(sa.select(orders).where(orders.c.idempotency_key == key))
+            .mappings()
+            .first()
+        )
+
+
+def sweep_now(engine: Engine, client: redis.Redis, settings: Settings, fake: FakeGateway) -> Any:
+    return checkout.sweep(engine, client, settings, fake, grace_s=0)
+
+
+# ---------------------------------------------------------------- the happy path and its replays
+
+
+def test_checkout_confirms_sells_the_stock_charges_once_and_empties_the_cart(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    sku = product(client, admin, units=10)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 3)
+    key = f"k-{uuid.uuid4().hex}"
+
+    response = do_checkout(client, headers, key)
+
+    assert response.status_code == 201, response.text
+    order = response.json()["order"]
+    assert response.json()["replayed"] is False
+    assert order["status"] == "CONFIRMED"
+    assert order["total_cents"] == 3 * 2500 and order["currency"] == "EUR"
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [(sku, 3)]
+    assert [h["to_status"] for h in order["history"]] == ["PENDING_PAYMENT", "CONFIRMED"]
+    assert order["payment"]["status"] == "authorized"
+    assert level(engine, sku) == (7, 0)
+    assert fake.calls["authorize"] == 1 and fake.authorized_keys() == [key]
+    assert client.get("/v1/cart", headers=headers).json()["lines"] == []
+    assert order_events(engine, order["id"]) == {
+        "OrderPlaced": 1,
+        "OrderStatusChanged": 1,
+        "OrderConfirmed": 1,
+        "PaymentAuthorized": 1,
+    }
+    with engine.connect() as conn:
+        state = conn.execute(
+            sa.select(checkout_requests.c.state).where(checkout_requests.c.idempotency_key == key)
+        ).scalar_one()
+        stored = conn.execute(sa.select(payments).where(payments.c.order_id == order["id"]))
+        columns = set(stored.keys())
+    assert state == "confirmed"
+    assert "token" not in " ".join(columns)  # only the gateway's reference is kept
+
+    again = do_checkout(client, headers, key)
+    assert again.status_code == 200, again.text
+    assert again.json()["replayed"] is True and again.json()["order"]["id"] == order["id"]
+    assert fake.calls["authorize"] == 1
+    assert level(engine, sku) == (7, 0)
+
+
+def test_a_key_reused_for_another_request_or_by_another_user_is_refused(
+    client: TestClient, admin: Caller, api_settings: Settings, fake: FakeGateway
+) -> None:
+    sku = product(client, admin, units=10)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 1)
+    key = f"k-{uuid.uuid4().hex}"
+    assert do_checkout(client, headers, key).status_code == 201
+    other_body = client.post(
+        "/v1/checkout",
+        json={"payment_token": "tok_ok", "shipping_address": {**ADDRESS, "city": "Paris"}},
+        headers={**headers, "Idempotency-Key": key},
+    )
+    assert other_body.status_code == 422
+    assert other_body.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    stranger = do_checkout(client, token_headers(api_settings), key)
+    assert stranger.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("headers_extra", "body"),
+    [
+        ({}, {"payment_token": "tok_ok", "shipping_address": ADDRESS}),
+        ({"Idempotency-Key": "short"}, {"payment_token": "tok_ok", "shipping_address": ADDRESS}),
+        ({"Idempotency-Key": "a-good-key-1"}, {"payment_token": "4242424242424242"}),
+        (
+            {"Idempotency-Key": "a-good-key-2"},
+            {"payment_token": "tok_ok", "shipping_address": {**ADDRESS, "country": "gb"}},
+        ),
+    ],
+)
+def test_bad_input_is_a_422_and_a_card_number_is_refused(
+    client: TestClient,
+    api_settings: Settings,
+    fake: FakeGateway,
+    headers_extra: dict[str, str],
+    body: dict[str, Any],
+) -> None:
+    response = client.post(
+        "/v1/checkout", json=body, headers={**token_headers(api_settings), **headers_extra}
+    )
+    assert response.status_code == 422, response.text
+    assert "4242424242424242" not in response.text
+    assert fake.calls["authorize"] == 0
+
+
+def test_an_empty_cart_cannot_check_out(
+    client: TestClient, api_settings: Settings, fake: FakeGateway
+) -> None:
+    response = do_checkout(client, token_headers(api_settings), f"k-{uuid.uuid4().hex}")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "CART_EMPTY"
+
+
+def test_anonymous_checkout_is_401(client: TestClient) -> None:
+    response = client.post(
+        "/v1/checkout",
+        json={"payment_token": "tok_ok", "shipping_address": ADDRESS},
+        headers={"Idempotency-Key": f"k-{uuid.uuid4().hex}"},
+    )
+    assert response.status_code == 401
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_a_declined_payment_releases_the_stock_and_answers_402(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    sku = product(client, admin, units=5)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 2)
+    key = f"k-{uuid.uuid4().hex}"
+
+    response = do_checkout(client, headers, key, token="tok_decline")
+
+    assert response.status_code == 402, response.text
+    assert response.json()["error"]["code"] == "PAYMENT_DECLINED"
+    order_id = response.json()["error"]["details"]["order_id"]
+    assert order_row(engine, order_id)["status"] == "PAYMENT_FAILED"
+    assert level(engine, sku) == (5, 0)
+    assert order_events(engine, order_id) == {
+        "OrderPlaced": 1,
+        "OrderStatusChanged": 1,
+        "PaymentDeclined": 1,
+    }
+    # The cart is kept for another try, which needs a new key.
+    assert len(client.get("/v1/cart", headers=headers).json()["lines"]) == 1
+    assert do_checkout(client, headers, key, token="tok_decline").status_code == 402
+    assert fake.calls["authorize"] == 1
+    retry = do_checkout(client, headers, f"k-{uuid.uuid4().hex}", token="tok_ok")
+    assert retry.status_code == 201 and level(engine, sku) == (3, 0)
+
+
+def test_out_of_stock_is_409_naming_the_sku_and_leaves_nothing_behind(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    plenty = product(client, admin, units=10)
+    short = product(client, admin, units=1)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, plenty, 1)
+    fill_cart(client, headers, short, 1)
+    # Someone else buys the last unit of `short` first.
+    rival = token_headers(api_settings)
+    fill_cart(client, rival, short, 1)
+    assert do_checkout(client, rival, f"k-{uuid.uuid4().hex}").status_code == 201
+    key = f"k-{uuid.uuid4().hex}"
+
+    response = do_checkout(client, headers, key)
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error"]["code"] == "OUT_OF_STOCK"
+    assert short in str(response.json()["error"]["details"])
+    assert level(engine, plenty) == (10, 0)
+    assert order_of_key(engine, key) is None
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                sa.select(sa.func.count())
+                .select_from(checkout_requests)
+                .where(checkout_requests.c.idempotency_key == key)
+            ).scalar_one()
+            == 0
+        )
+    assert fake.calls["authorize"] == 1  # the rival's only
+
+
+def test_an_unavailable_gateway_compensates_at_once_with_503(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    sku = product(client, admin, units=4)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 4)
+    key = f"k-{uuid.uuid4().hex}"
+    response = do_checkout(client, headers, key, token="tok_unavailable")
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "PAYMENT_UNAVAILABLE"
+    order = order_of_key(engine, key)
+    assert order["status"] == "PAYMENT_FAILED"
+    assert level(engine, sku) == (4, 0)
+    assert fake.authorized_keys() == []
+
+
+# ---------------------------------------------------------------- idempotency under concurrency
+
+
+def test_fifty_concurrent_requests_with_one_key_make_one_order_and_one_authorization(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    sku = product(client, admin, units=10)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 2)
+    key = f"k-{uuid.uuid4().hex}"
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        responses = list(pool.map(lambda _: do_checkout(client, headers, key), range(50)))
+
+    codes = Counter(r.status_code for r in responses)
+    assert set(codes) <= {200, 201, 202}, codes
+    assert codes[201] == 1
+    assert len({r.json()["order"]["id"] for r in responses}) == 1
+    with engine.connect() as conn:
+        count = conn.execute(
+            sa.select(sa.func.count()).select_from(orders).where(orders.c.idempotency_key == key)
+        ).scalar_one()
+    assert count == 1
+    assert fake.calls["authorize"] == 1 and fake.authorized_keys() == [key]
+    assert level(engine, sku) == (8, 0)
+
+
+# ---------------------------------------------------------------- a saga stopped half-way
+
+
+def test_a_crash_after_step_one_is_settled_by_the_sweeper_as_payment_failed(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    fake: FakeGateway,
+) -> None:
+    sku = product(client, admin, units=6)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 2)
+    key = f"k-{uuid.uuid4().hex}"
+    with pytest.raises(SimulatedCrash):
+        do_checkout(client, headers, key, token="tok_crash_before")
+    order = order_of_key(engine, key)
+    assert order["status"] == "PENDING_PAYMENT" and level(engine, sku) == (6, 2)
+    replay = do_checkout(client, headers, key, token="tok_crash_before")
+    assert replay.status_code == 202 and replay.json()["order"]["id"] == order["id"]
+
+    swept = sweep_now(engine, redis_client, api_settings, fake)
+
+    assert swept.failed >= 1
+    assert order_row(engine, order["id"])["status"] == "PAYMENT_FAILED"
+    assert level(engine, sku) == (6, 0)
+    assert fake.authorized_keys() == []
+    assert order_events(engine, order["id"]) == {"OrderPlaced": 1, "OrderStatusChanged": 1}
+
+
+def test_a_crash_after_authorizing_is_settled_by_the_sweeper_as_confirmed(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    fake: FakeGateway,
+) -> None:
+    sku = product(client, admin, units=6)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 2)
+    key = f"k-{uuid.uuid4().hex}"
+    with pytest.raises(SimulatedCrash):
+        do_checkout(client, headers, key, token="tok_crash_after")
+    order = order_of_key(engine, key)
+    assert order["status"] == "PENDING_PAYMENT"
+
+    swept = sweep_now(engine, redis_client, api_settings, fake)
+
+    assert swept.confirmed >= 1
+    assert order_row(engine, order["id"])["status"] == "CONFIRMED"
+    assert level(engine, sku) == (4, 0)
+    assert fake.calls["authorize"] == 1 and fake.authorized_keys() == [key]
+    with engine.connect() as conn:
+        paid = conn.execute(sa.select(payments).where(payments.c.order_id == order["id"])).all()
+    assert len(paid) == 1
+    assert order_events(engine, order["id"]) == {
+        "OrderPlaced": 1,
+        "OrderStatusChanged": 1,
+        "OrderConfirmed": 1,
+        "PaymentAuthorized": 1,
+    }
+    # A second sweep finds nothing left to do for it.
+    sweep_now(engine, redis_client, api_settings, fake)
+    assert order_events(engine, order["id"])["OrderStatusChanged"] == 1
+
+
+def test_an_ambiguous_timeout_answers_503_and_the_sweeper_confirms(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    fake: FakeGateway,
+) -> None:
+    sku = product(client, admin, units=3)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 1)
+    key = f"k-{uuid.uuid4().hex}"
+    response = do_checkout(client, headers, key, token="tok_timeout")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "PAYMENT_PENDING"
+    assert do_checkout(client, headers, key, token="tok_timeout").status_code == 202
+    sweep_now(engine, redis_client, api_settings, fake)
+    assert order_of_key(engine, key)["status"] == "CONFIRMED"
+    assert level(engine, sku) == (2, 0)
+    assert do_checkout(client, headers, key, token="tok_timeout").status_code == 200
+
+
+def test_an_authorization_whose_hold_expired_is_voided_and_the_order_cancelled(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    fake: FakeGateway,
+) -> None:
+    sku = product(client, admin, units=5)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 5)
+    key = f"k-{uuid.uuid4().hex}"
+    with pytest.raises(SimulatedCrash):
+        do_checkout(client, headers, key, token="tok_crash_after")
+    order = order_of_key(engine, key)
+    with engine.begin() as conn:  # what the inventory expiry sweep does to an unpaid hold
+        inventory.release(conn, order["id"], "expired")
+    assert level(engine, sku) == (5, 0)
+
+    sweep_now(engine, redis_client, api_settings, fake)
+
+    assert order_row(engine, order["id"])["status"] == "CANCELLED"
+    assert fake.payments[key].status.value == "voided"
+    assert level(engine, sku) == (5, 0)
+    with engine.connect() as conn:
+        held = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(stock_reservations)
+            .where(stock_reservations.c.order_id == order["id"])
+            .where(stock_reservations.c.status == "held")
+        ).scalar_one()
+    assert held == 0
+    assert order_events(engine, order["id"]) == {
+        "OrderPlaced": 1,
+        "OrderStatusChanged": 1,
+        "OrderCancelled": 1,
+        "PaymentAuthorized": 1,
+        "PaymentVoided": 1,
+    }
+
+
+# ---------------------------------------------------------------- a flash sale
+
+
+def test_flash_sale_sells_exactly_the_stock_through_the_http_api(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, fake: FakeGateway
+) -> None:
+    units, shoppers = 100, 400
+    sku = product(client, admin, units=units)
+    headers = [token_headers(api_settings) for _ in range(shoppers)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(lambda h: fill_cart(client, h, sku, 1), headers))
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        responses = list(
+            pool.map(lambda h: do_checkout(client, h, f"k-{uuid.uuid4().hex}"), headers)
+        )
+    elapsed = time.perf_counter() - began
+
+    codes = Counter(r.status_code for r in responses)
+    assert codes == {201: units, 409: shoppers - units}, codes
+    assert all(
+        r.json()["error"]["code"] == "OUT_OF_STOCK" for r in responses if r.status_code == 409
+    )
+    assert level(engine, sku) == (0, 0)
+    assert fake.calls["authorize"] == units and len(fake.authorized_keys()) == units
+    with engine.connect() as conn:
+        confirmed = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(orders)
+            .where(orders.c.status == "CONFIRMED")
+            .where(
+                orders.c.id.in_(
+                    [r.json()["order"]["id"] for r in responses if r.status_code == 201]
+                )
+            )
+        ).scalar_one()
+    assert confirmed == units
+    print(f"flash sale: {shoppers} checkouts in {elapsed:.1f}s")
