@@ -61,12 +61,20 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/v1/admin/inventory/{sku}/movements"): "staff",
     ("GET", "/v1/search"): "public",
     ("GET", "/v1/search/suggest"): "public",
+    ("POST", "/v1/checkout"): "user",
+    ("GET", "/v1/orders"): "user",
+    ("GET", "/v1/orders/{order_id}"): "user",
+    ("POST", "/v1/orders/{order_id}/cancel"): "user",
+    ("GET", "/v1/admin/orders"): "staff",
+    ("POST", "/v1/admin/orders/{order_id}/refund"): "staff",
+    ("POST", "/v1/admin/orders/{order_id}/status"): "staff",
 }
 
 PATH_VALUES = {
     "sku": "AUTHZ-NO-SUCH-SKU",
     "address_id": str(uuid.uuid4()),
     "warehouse_id": "AUTHZ-WH",
+    "order_id": str(uuid.uuid4()),
 }
 
 
