@@ -14,7 +14,7 @@ comma := ,
 # apt-get as root, through sudo otherwise; a clear message when neither is possible.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo -n) || echo NOSUDO)
 
-.PHONY: help setup system-packages service-user venv airflow jvm stack-up stack-down status demo test test-unit lint clean
+.PHONY: help setup system-packages service-user venv airflow jvm stripe-mock stack-up stack-down status demo test test-unit lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -73,6 +73,16 @@ $(STATE)/jvm/.fetched: infra/jvm/pom.xml infra/jvm/kafka/pom.xml infra/jvm/spark
 
 jvm: $(STATE)/jvm/.fetched  ## JVM artifacts copied by Maven into .shoplake/jvm
 
+# stripe-mock (Stripe's API simulator) for the Stripe adapter's tests: one Go binary, built once
+# through the Go module proxy (under a second with a warm module cache, ~30 s without). Not part
+# of `setup`, which needs no Go (`make demo` does not use it); `make test` builds it.
+STRIPE_MOCK_VERSION := v0.203.0
+$(STATE)/bin/stripe-mock:
+	@command -v go >/dev/null || { echo "error: Go is needed to build stripe-mock (apt-get install golang-go)" >&2; exit 1; }
+	GOBIN=$(abspath $(STATE))/bin go install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
+stripe-mock: $(STATE)/bin/stripe-mock  ## stripe-mock into .shoplake/bin for the Stripe adapter's tests
+
 stack-up: setup  ## start Kafka, Elasticsearch, PostgreSQL, Redis and migrate the database
 	$(BIN)/shoplake stack up
 
@@ -85,7 +95,7 @@ status:  ## state, port, pid and version of each service
 demo: stack-up  ## the main job: a timed round trip through every component
 	$(BIN)/shoplake demo
 
-test: stack-up  ## the whole suite against the real stack
+test: stack-up stripe-mock  ## the whole suite against the real stack
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-unit: venv  ## the tests that need no service

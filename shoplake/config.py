@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, computed_field, model_validator
@@ -107,6 +108,20 @@ class Settings(BaseSettings):
     search_breaker_open_s: float = Field(5.0, gt=0, description="fast-fail time once open")
     search_consumer_batch: int = Field(500, ge=1, description="events per bulk request")
 
+    # Payments.
+    payment_gateway: Literal["sandbox", "stripe"] = Field(
+        "sandbox", description="which PaymentGateway serving uses: sandbox or stripe"
+    )
+    payment_timeout_s: float = Field(2.0, gt=0, description="per request to the gateway")
+    payment_retry_attempts: int = Field(3, ge=1, description="tries per call on transient errors")
+    payment_retry_backoff_s: float = Field(0.1, ge=0, description="first backoff, then doubled")
+    payment_breaker_failures: int = Field(5, ge=1, description="failures in a row that open it")
+    payment_breaker_open_s: float = Field(10.0, gt=0, description="fast-fail time once open")
+    sandbox_gateway_port: int = 8099
+    sandbox_gateway_url: str | None = Field(None, description="a sandbox gateway elsewhere")
+    stripe_api_key: SecretStr | None = Field(None, description="sk_test_... or sk_live_...")
+    stripe_api_base: str | None = Field(None, description="e.g. stripe-mock's http://host:port")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
@@ -143,6 +158,10 @@ class Settings(BaseSettings):
         return self.redis_url or f"redis://{self.bind_host}:{self.redis_port}/0"
 
     @property
+    def sandbox_gateway_endpoint(self) -> str:
+        return self.sandbox_gateway_url or f"http://{self.bind_host}:{self.sandbox_gateway_port}"
+
+    @property
     def database_endpoint(self) -> str:
         """The SQLAlchemy URL (contains the password: never log it)."""
         if self.database_url is not None:
@@ -169,6 +188,7 @@ class Settings(BaseSettings):
             "elasticsearch": self.elasticsearch_url,
             "redis": self.redis_url,
             "postgres": self.database_url,
+            "sandbox-gateway": self.sandbox_gateway_url,
         }[service]
         return remote is None
 

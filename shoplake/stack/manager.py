@@ -13,6 +13,7 @@ from shoplake.stack.kafka import KafkaService
 from shoplake.stack.postgres import PostgresService
 from shoplake.stack.process import StackError, port_is_open
 from shoplake.stack.redis import RedisService
+from shoplake.stack.sandbox_gateway import SandboxGatewayService
 from shoplake.stack.service import LocalService, ServiceStatus
 
 SERVICE_TYPES: tuple[type[LocalService], ...] = (
@@ -20,6 +21,7 @@ SERVICE_TYPES: tuple[type[LocalService], ...] = (
     RedisService,
     KafkaService,
     ElasticsearchService,
+    SandboxGatewayService,
 )
 
 # (service name, message) -> None; called from worker threads.
@@ -34,7 +36,7 @@ class StartResult:
 
 
 class Stack:
-    """The four services, in start order."""
+    """The local services, in start order."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

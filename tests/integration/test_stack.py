@@ -14,8 +14,9 @@ from shoplake.config import Settings
 from shoplake.stack import Stack, StackError
 from shoplake.stack.process import port_is_open
 from shoplake.stack.redis import RedisService
+from shoplake.stack.sandbox_gateway_app import APP_VERSION as SANDBOX_GATEWAY_VERSION
 
-SERVICES = ("postgres", "redis", "kafka", "elasticsearch")
+SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway")
 runner = CliRunner()
 
 
@@ -42,6 +43,7 @@ def test_versions_are_the_pinned_ones(stack: Stack) -> None:
     assert versions["elasticsearch"].startswith("8.19")
     assert versions["postgres"].split(".")[0].isdigit()
     assert versions["redis"].split(".")[0].isdigit()
+    assert versions["sandbox-gateway"] == SANDBOX_GATEWAY_VERSION
 
 
 def test_up_twice_leaves_running_services_alone(stack: Stack) -> None:
