@@ -514,3 +514,42 @@ def test_flash_sale_sells_exactly_the_stock_through_the_http_api(
         ).scalar_one()
     assert confirmed == units
     print(f"flash sale: {shoppers} checkouts in {elapsed:.1f}s")
+
+
+# ---------------------------------------------------------------- the real sandbox gateway
+
+
+@pytest.fixture
+def sandbox(client: TestClient, api_settings: Settings) -> Iterator[Any]:
+    """The gateway `serving.payments.factory` makes (the stack's sandbox service)."""
+    factory = pytest.importorskip("serving.payments.factory")
+    gateway = factory.make_gateway(api_settings)
+    state = client.app.state  # type: ignore[attr-defined]
+    before = getattr(state, "payment_gateway", None)
+    state.payment_gateway = gateway
+    yield gateway
+    state.payment_gateway = before
+
+
+def test_checkout_through_the_sandbox_gateway_confirms_declines_and_never_charges_twice(
+    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine, sandbox: Any
+) -> None:
+    sku = product(client, admin, units=5)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 1)
+    declined_key = f"k-{uuid.uuid4().hex}"
+    declined = do_checkout(client, headers, declined_key, token="tok_decline")
+    assert declined.status_code == 402, declined.text
+    assert level(engine, sku) == (5, 0)
+    assert sandbox.get(declined_key).status.value == "declined"
+
+    key = f"k-{uuid.uuid4().hex}"
+    first = do_checkout(client, headers, key)
+    assert first.status_code == 201, first.text
+    again = do_checkout(client, headers, key)
+    assert again.status_code == 200 and again.json()["order"]["id"] == first.json()["order"]["id"]
+    payment = sandbox.get(key)
+    assert payment.status.value == "authorized"
+    assert payment.reference == first.json()["order"]["payment"]["reference"]
+    assert payment.amount_cents == first.json()["order"]["total_cents"]
+    assert level(engine, sku) == (4, 0)
