@@ -476,6 +476,46 @@ def test_an_authorization_whose_hold_expired_is_voided_and_the_order_cancelled(
     }
 
 
+def test_an_authorization_arriving_after_the_sweeper_failed_the_order_is_voided(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    redis_client: redis.Redis,
+    fake: FakeGateway,
+) -> None:
+    sku = product(client, admin, units=3)
+    headers = token_headers(api_settings)
+    fill_cart(client, headers, sku, 1)
+    key = f"k-{uuid.uuid4().hex}"
+    with pytest.raises(SimulatedCrash):
+        do_checkout(client, headers, key, token="tok_crash_before")
+    order = order_of_key(engine, key)
+    sweep_now(engine, redis_client, api_settings, fake)  # the gateway has not seen the key yet
+    assert order_row(engine, order["id"])["status"] == "PAYMENT_FAILED"
+    # The slow authorization lands now, and the saga's step 3 runs late.
+    late = fake.authorize(
+        idempotency_key=key, token="tok_ok", amount_cents=order["total_cents"], currency="EUR"
+    )
+
+    status = checkout._step_settle(
+        engine, redis_client, api_settings, fake, order["id"], late, reason=None
+    )
+
+    assert status.value == "PAYMENT_FAILED"
+    assert fake.payments[key].status.value == "voided"
+    assert level(engine, sku) == (3, 0)
+
+
+def test_the_apps_periodic_sweep_survives_a_missing_gateway(
+    engine: Engine, redis_client: redis.Redis, api_settings: Settings
+) -> None:
+    def no_gateway() -> FakeGateway:
+        raise RuntimeError("no gateway configured")
+
+    assert checkout.sweep_in_app(engine, redis_client, api_settings, no_gateway) is None
+
+
 # ---------------------------------------------------------------- a flash sale
 
 
