@@ -3,7 +3,8 @@
 closed → (N consecutive failures) → open: every call fails fast with GatewayUnavailable →
 (cooldown over) → half-open: one trial call goes through; its success closes the circuit,
 its failure opens it again for another cooldown. While the gateway is down, checkout answers
-in milliseconds instead of waiting out a timeout per request.
+in milliseconds instead of waiting out a timeout per request. `call_with_retries` is the
+retry policy both gateway adapters share.
 """
 
 from __future__ import annotations
@@ -12,8 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeVar
 
-from serving.payments.gateway import GatewayUnavailable
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from serving.payments.gateway import GatewayError, GatewayUnavailable
+
+T = TypeVar("T")
 
 
 class BreakerState(StrEnum):
@@ -82,3 +88,56 @@ class CircuitBreaker:
                 self._state = BreakerState.OPEN
                 self._opened_at = self._clock()
                 self._trial_in_flight = False
+
+
+class NotSent(GatewayError):
+    """The request never reached the gateway (the connection was refused): nothing happened."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
+
+
+def call_with_retries(call: Callable[[], T], *, attempts: int, backoff_s: float) -> T:
+    """Run `call`, retrying transient GatewayErrors with exponential backoff (safe: every
+    request carries the idempotency key).
+
+    GatewayUnavailable tells checkout that nothing was charged, so it is raised only when no
+    attempt can have reached the gateway (every one was refused, or the circuit is open). Once
+    an attempt might have (a timeout, a 5xx, a dropped connection), the outcome is unknown and
+    the final error is a plain transient GatewayError, which checkout settles later by key.
+    """
+    reached = False
+
+    def attempt() -> T:
+        nonlocal reached
+        try:
+            return call()
+        except GatewayError as exc:
+            if exc.transient and not isinstance(exc, NotSent | GatewayUnavailable):
+                reached = True
+            raise
+
+    retrying = Retrying(
+        # An open circuit is transient too, but retrying it would only wait: fail fast.
+        retry=retry_if_exception(
+            lambda exc: (
+                isinstance(exc, GatewayError)
+                and exc.transient
+                and not isinstance(exc, GatewayUnavailable)
+            )
+        ),
+        stop=stop_after_attempt(max(1, attempts)),
+        wait=wait_exponential(multiplier=backoff_s, max=max(backoff_s * 8, 0.001)),
+        reraise=True,
+    )
+    try:
+        return retrying(attempt)
+    except (NotSent, GatewayUnavailable) as exc:
+        if reached:
+            raise GatewayError(
+                f"outcome unknown: an earlier attempt may have reached the gateway ({exc})",
+                transient=True,
+            ) from exc
+        if isinstance(exc, NotSent):
+            raise GatewayUnavailable(str(exc)) from exc
+        raise

@@ -2,9 +2,10 @@
 
 Each call has a timeout, is retried with exponential backoff on transient failures only
 (connect errors, timeouts, 5xx) and goes through a circuit breaker. Retrying is safe because
-every request carries the idempotency key. After a timeout the outcome is unknown, so the
-adapter asks the gateway by key before trying again: a charge made while the client had given
-up is found and settled, never repeated.
+every request carries the idempotency key; GatewayUnavailable is raised only when no attempt
+can have reached the gateway (see `resilience.call_with_retries`). After a timeout the
+outcome is unknown, so the adapter asks the gateway by key before trying again: a charge made
+while the client had given up is found and settled, never repeated.
 """
 
 from __future__ import annotations
@@ -14,20 +15,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import httpx
-from tenacity import (
-    Retrying,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from serving.payments.gateway import (
     GatewayError,
-    GatewayUnavailable,
     PaymentResult,
     PaymentStatus,
 )
-from serving.payments.resilience import CircuitBreaker
+from serving.payments.resilience import CircuitBreaker, NotSent, call_with_retries
 from shoplake.config import Settings
 
 log = logging.getLogger(__name__)
@@ -37,18 +31,6 @@ T = TypeVar("T")
 class _Timeout(GatewayError):
     def __init__(self, message: str) -> None:
         super().__init__(message, transient=True)
-
-
-class _Unreachable(GatewayError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message, transient=True)
-
-
-def _retryable(exc: BaseException) -> bool:
-    # An open circuit is transient too, but retrying it would only wait: fail fast instead.
-    return (
-        isinstance(exc, GatewayError) and exc.transient and not isinstance(exc, GatewayUnavailable)
-    )
 
 
 def _result(body: dict[str, Any]) -> PaymentResult:
@@ -142,27 +124,27 @@ class SandboxGateway:
         return _result(body)
 
     def _retrying(self, call: Callable[[], T]) -> T:
-        retrying = Retrying(
-            retry=retry_if_exception(_retryable),
-            stop=stop_after_attempt(self.attempts),
-            wait=wait_exponential(multiplier=self.backoff_s, max=max(self.backoff_s * 8, 0.001)),
-            reraise=True,
-        )
-        try:
-            return retrying(call)
-        except _Unreachable as exc:
-            raise GatewayUnavailable(str(exc)) from exc
+        return call_with_retries(call, attempts=self.attempts, backoff_s=self.backoff_s)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         self.breaker.before_call()
         try:
             response = self._client.request(method, path, **kwargs)
+        except httpx.ConnectTimeout as exc:  # no connection, so nothing was sent
+            self.breaker.record_failure()
+            raise NotSent(f"sandbox gateway unreachable: {type(exc).__name__}") from exc
         except httpx.TimeoutException as exc:
             self.breaker.record_failure()
             raise _Timeout(f"sandbox gateway timed out on {method} {path}") from exc
-        except httpx.TransportError as exc:
+        except httpx.ConnectError as exc:  # refused before anything was sent
             self.breaker.record_failure()
-            raise _Unreachable(f"sandbox gateway unreachable: {type(exc).__name__}") from exc
+            raise NotSent(f"sandbox gateway unreachable: {type(exc).__name__}") from exc
+        except httpx.TransportError as exc:  # the connection broke: the request may have landed
+            self.breaker.record_failure()
+            raise GatewayError(
+                f"sandbox gateway connection lost on {method} {path}: {type(exc).__name__}",
+                transient=True,
+            ) from exc
         if response.status_code >= 500:
             self.breaker.record_failure()
             raise GatewayError(

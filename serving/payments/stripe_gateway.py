@@ -13,7 +13,8 @@
   has it, which makes the lookup the rare path.
 
 Settings: `stripe_api_key`, `stripe_api_base` (stripe-mock in tests), the payment timeout,
-retries (the SDK's own network retries, which reuse the idempotency key) and the breaker.
+retries (`resilience.call_with_retries`, each attempt with the same Stripe idempotency key, so
+Stripe answers a repeat with the first result) and the breaker.
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 import stripe
 
 from serving.payments.gateway import (
     GatewayError,
-    GatewayUnavailable,
     PaymentResult,
     PaymentStatus,
 )
-from serving.payments.resilience import CircuitBreaker
+from serving.payments.resilience import CircuitBreaker, NotSent, call_with_retries
 from shoplake.config import Settings
 
 T = TypeVar("T")
@@ -79,7 +80,9 @@ class StripeGateway:
             client = stripe.StripeClient(
                 settings.stripe_api_key.get_secret_value(),
                 base_addresses=addresses,
-                max_network_retries=settings.payment_retry_attempts - 1,
+                # Retries are ours (call_with_retries), so we know whether any attempt may
+                # have reached Stripe; each reuses the same Stripe idempotency key.
+                max_network_retries=0,
                 http_client=http_client,
             )
         self._stripe = client
@@ -88,6 +91,8 @@ class StripeGateway:
             cooldown_s=settings.payment_breaker_open_s,
             name="stripe",
         )
+        self.attempts = settings.payment_retry_attempts
+        self.backoff_s = settings.payment_retry_backoff_s
         self._intents: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -219,13 +224,22 @@ class StripeGateway:
         )
 
     def _guarded(self, call: Callable[[], T]) -> T:
-        """Breaker around one call; Stripe's errors mapped onto the contract's."""
+        """Retries, each attempt through the breaker, Stripe's errors mapped onto the contract."""
+        return call_with_retries(
+            lambda: self._attempt(call), attempts=self.attempts, backoff_s=self.backoff_s
+        )
+
+    def _attempt(self, call: Callable[[], T]) -> T:
         self.breaker.before_call()
         try:
             result = call()
         except stripe.APIConnectionError as exc:
             self.breaker.record_failure()
-            raise GatewayUnavailable(f"stripe unreachable: {exc.user_message or exc}") from exc
+            if isinstance(exc.__cause__, httpx.ConnectError | httpx.ConnectTimeout):
+                raise NotSent(f"stripe unreachable: {type(exc.__cause__).__name__}") from exc
+            raise GatewayError(
+                "stripe did not answer (the request may have landed)", transient=True
+            ) from exc
         except (stripe.RateLimitError, stripe.APIError) as exc:
             self.breaker.record_failure()
             raise GatewayError(f"stripe: {type(exc).__name__}", transient=True) from exc

@@ -1,11 +1,12 @@
-"""The payment circuit breaker: closed → open after N failures in a row → half-open → closed."""
+"""The payment circuit breaker (closed → open after N failures in a row → half-open → closed)
+and the retry policy that decides when a failure may be called GatewayUnavailable."""
 
 from __future__ import annotations
 
 import pytest
 
-from serving.payments.gateway import GatewayUnavailable
-from serving.payments.resilience import BreakerState, CircuitBreaker
+from serving.payments.gateway import GatewayError, GatewayUnavailable
+from serving.payments.resilience import BreakerState, CircuitBreaker, NotSent, call_with_retries
 
 
 class FakeClock:
@@ -94,3 +95,59 @@ def test_a_failed_trial_opens_it_again_for_a_full_cooldown(
 def test_refuses_a_threshold_below_one(clock: FakeClock) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         CircuitBreaker(failures_to_open=0, cooldown_s=1, clock=clock)
+
+
+# -- the retry policy the adapters share ------------------------------------------------------
+
+
+class Script:
+    """A call that raises the given errors in turn, then answers "ok"."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    def __call__(self) -> str:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return "ok"
+
+
+def retry(script: Script, attempts: int = 3) -> str:
+    return call_with_retries(script, attempts=attempts, backoff_s=0)
+
+
+def test_a_transient_failure_is_retried_until_it_succeeds() -> None:
+    script = Script(GatewayError("503", transient=True), NotSent("refused"))
+    assert retry(script) == "ok" and script.calls == 3
+
+
+def test_a_permanent_failure_is_not_retried() -> None:
+    script = Script(GatewayError("409", transient=False))
+    with pytest.raises(GatewayError, match="409"):
+        retry(script)
+    assert script.calls == 1
+
+
+def test_refused_every_time_is_gateway_unavailable() -> None:
+    script = Script(*(NotSent("refused") for _ in range(3)))
+    with pytest.raises(GatewayUnavailable, match="refused"):
+        retry(script)
+    assert script.calls == 3
+
+
+def test_refused_after_an_attempt_that_may_have_landed_is_not_unavailable() -> None:
+    # Checkout compensates at once on GatewayUnavailable ("nothing was charged"): after a
+    # timeout that promise cannot be made, so the error must stay an ambiguous one.
+    script = Script(GatewayError("timed out", transient=True), NotSent("a"), NotSent("b"))
+    with pytest.raises(GatewayError, match="outcome unknown") as raised:
+        retry(script)
+    assert not isinstance(raised.value, GatewayUnavailable) and raised.value.transient
+
+
+def test_an_open_circuit_is_not_retried() -> None:
+    script = Script(GatewayUnavailable("circuit open"))
+    with pytest.raises(GatewayUnavailable):
+        retry(script)
+    assert script.calls == 1
