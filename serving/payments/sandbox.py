@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -113,7 +114,9 @@ class SandboxGateway:
         # capture/void answer the same result when repeated, and a refund is keyed, so a
         # retry after a lost answer changes nothing.
         return self._retrying(
-            lambda: _result(self._send("POST", f"/v1/payments/{reference}/{action}", json=body))
+            lambda: _result(
+                self._send("POST", f"/v1/payments/{quote(reference, safe='')}/{action}", json=body)
+            )
         )
 
     def _lookup(self, idempotency_key: str) -> PaymentResult | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from serving.payments.factory import make_gateway
 from serving.payments.gateway import GatewayError, PaymentStatus
 from serving.payments.sandbox import SandboxGateway
 from shoplake.stack import Stack
@@ -107,6 +108,21 @@ def test_a_key_reused_for_another_amount_is_refused(gateway: SandboxGateway, key
     gateway.authorize(idempotency_key=k, token="tok_ok", amount_cents=100, currency="EUR")
     with pytest.raises(GatewayError, match="409 IDEMPOTENCY_KEY_REUSED"):
         gateway.authorize(idempotency_key=k, token="tok_ok", amount_cents=999, currency="EUR")
+
+
+def test_the_factory_makes_the_sandbox_gateway_by_default(stack: Stack, key: Key) -> None:
+    gateway = make_gateway(stack.settings)
+    assert isinstance(gateway, SandboxGateway) and gateway.name == "sandbox"
+    k = key()
+    made = gateway.authorize(idempotency_key=k, token="tok_ok", amount_cents=5, currency="EUR")
+    assert gateway.get(k) == made
+    gateway.close()
+
+
+def test_an_unknown_reference_is_refused(gateway: SandboxGateway, key: Key) -> None:
+    with pytest.raises(GatewayError, match="no payment") as refused:
+        gateway.capture(idempotency_key=key(), reference="pay_nosuch/../x")
+    assert not refused.value.transient
 
 
 def test_get_of_an_unknown_key_is_none(gateway: SandboxGateway, key: Key) -> None:
