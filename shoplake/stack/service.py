@@ -109,7 +109,7 @@ class LocalService(ABC):
             raise StackError(
                 f"{self.name}: port {', '.join(map(str, busy))} on {self.settings.bind_host} is "
                 f"taken by another process that shoplake did not start. Stop it, or move "
-                f"{self.name} with SHOPLAKE_{self.name.upper()}_PORT."
+                f"{self.name} with SHOPLAKE_{self.name.upper().replace('-', '_')}_PORT."
             )
         progress(f"{self.name}: preparing")
         self.prepare()
