@@ -19,13 +19,14 @@ from typing import Any
 
 import httpx
 
-from benchmarks.harness import free_port, percentiles, write_result
+from benchmarks.harness import percentiles, write_result
 from benchmarks.search_relevance import demo_index_products
 from shoplake.config import Settings, child_env, get_settings
 from shoplake.demo_catalog import generate
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.query import SearchParams, search_body
 from shoplake.search.reindex import build
+from shoplake.stack.process import free_port
 
 QUERIES: list[dict[str, Any]] = [
     {"q": "hiking boots"},

@@ -7,7 +7,6 @@ relay then publishes every event the story recorded.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -30,6 +29,7 @@ from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.demo_catalog import generate
+from shoplake.stack.process import free_port
 
 DEMO_PRODUCTS = 40
 COUPON = "WELCOME5"
@@ -56,16 +56,10 @@ class Story:
         return table
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def running_api(settings: Settings) -> Iterator[str]:
     """The API served by uvicorn in a background thread; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )

@@ -37,6 +37,7 @@ from serving.cart.schemas import (
 from serving.catalog import service as catalog
 from serving.catalog.schemas import ProductPublic
 from serving.errors import ApiError
+from serving.inventory import service as inventory
 from serving.pricing import service as pricing
 from serving.pricing.schemas import MAX_LINES, MAX_QUANTITY
 from serving.security import TokenClaims
@@ -91,14 +92,12 @@ def resolve(user: TokenClaims | None, token: str | None, *, create: bool) -> Car
     return CartRef(anonymous_cart_id(token), None, token, token_created=True)
 
 
-def availability(skus: Sequence[str]) -> dict[str, bool]:
+def availability(conn: Connection, skus: Sequence[str]) -> dict[str, bool]:
     """Whether each SKU can be bought now, stock-wise, from the inventory ledger: a SKU with
     no stock level anywhere is not stock-managed and counts as available; a tracked SKU needs
     available units. Catalog status is checked separately.
     """
-    from serving.inventory import service as inventory
-
-    return inventory.sku_availability(skus)
+    return inventory.sku_availability(conn, skus)
 
 
 # ---------------------------------------------------------------- reading
@@ -120,7 +119,7 @@ def _view(
 ) -> CartPublic:
     """The cart with live prices and promotions; lines that cannot be bought are marked and
     left out of the totals."""
-    in_stock = availability([line.sku for line in state.lines])
+    in_stock = availability(conn, [line.sku for line in state.lines])
     stocked = [line for line in state.lines if in_stock.get(line.sku, False)]
     priced = pricing.price_items(
         conn, client, settings, [(line.sku, line.quantity) for line in stocked], state.coupon
@@ -184,7 +183,7 @@ def _sellable(conn: Connection, client: redis.Redis, settings: Settings, sku: st
         reason = "unknown"
     elif product.status != "active":
         reason = product.status
-    elif not availability([sku])[sku]:
+    elif not availability(conn, [sku])[sku]:
         reason = "out_of_stock"
     if reason is not None or product is None:
         raise ApiError(

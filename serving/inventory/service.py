@@ -21,7 +21,6 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
 import redis
 from sqlalchemy import Connection, Engine, RowMapping
@@ -47,8 +46,7 @@ from serving.inventory.schemas import (
     StockLevelPublic,
     WarehouseAvailability,
 )
-from shoplake.config import Settings, get_settings
-from shoplake.db import make_engine
+from shoplake.config import Settings
 
 SOURCE = "/serving/inventory"
 log = logging.getLogger(__name__)
@@ -345,29 +343,11 @@ def availability(
     )
 
 
-@dataclass
-class _Bound:
-    engine: Engine | None = None
-
-
-_bound = _Bound()
-
-
-@lru_cache(maxsize=1)
-def _fallback_engine() -> Engine:
-    return make_engine(get_settings(), pool_size=2)
-
-
-def sku_availability(skus: Sequence[str]) -> dict[str, bool]:
-    """Whether each SKU can be bought now: untracked SKUs can, tracked ones need available > 0.
-
-    Reads the ledger on the app's engine (bound by `start`), outside the caller's transaction.
-    """
+def sku_availability(conn: Connection, skus: Sequence[str]) -> dict[str, bool]:
+    """Whether each SKU can be bought now: untracked SKUs can, tracked ones need available > 0."""
     if not skus:
         return {}
-    engine = _bound.engine or _fallback_engine()
-    with engine.connect() as conn:
-        totals = store.available_totals(conn, list(skus))
+    totals = store.available_totals(conn, list(skus))
     return {sku: totals.get(sku, 1) > 0 for sku in skus}
 
 
@@ -427,9 +407,8 @@ def run_maintenance(engine: Engine, client: redis.Redis, settings: Settings) -> 
 
 
 def start(engine: Engine, client: redis.Redis, settings: Settings) -> None:
-    """App start: bind the ledger reader for carts and rebuild the gate. A Redis failure is
-    logged, never fatal: the gate is an optimisation."""
-    _bound.engine = engine
+    """App start: rebuild the gate. A Redis failure is logged, never fatal: the gate is an
+    optimisation."""
     gate = gate_for(client, settings)
     if gate is None:
         return

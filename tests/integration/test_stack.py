@@ -12,18 +12,12 @@ from typer.testing import CliRunner
 from shoplake.cli import app
 from shoplake.config import Settings
 from shoplake.stack import Stack, StackError
-from shoplake.stack.process import port_is_open
+from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake.stack.sandbox_gateway_app import APP_VERSION as SANDBOX_GATEWAY_VERSION
 
 SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway")
 runner = CliRunner()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_status_reports_each_service_running_with_port_pid_and_version(stack: Stack) -> None:
@@ -70,7 +64,7 @@ def scratch_settings(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(
         update={
             "state_dir": tmp_path / "state",
-            "redis_port": _free_port(),
+            "redis_port": free_port(),
             "service_start_timeout_s": 20,
         }
     )

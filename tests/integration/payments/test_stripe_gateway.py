@@ -8,7 +8,6 @@ that is the sandbox's job, and Stripe's test mode before going live.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -22,19 +21,13 @@ from serving.payments.gateway import GatewayError, GatewayUnavailable, PaymentSt
 from serving.payments.resilience import BreakerState
 from serving.payments.stripe_gateway import StripeGateway
 from shoplake.config import Settings
-from shoplake.stack.process import port_is_open
+from shoplake.stack.process import free_port, port_is_open
 
 pytestmark = [
     pytest.mark.stripe_mock,
     # the stripe SDK posts form bodies with an httpx argument httpx deprecates
     pytest.mark.filterwarnings("ignore:Use .content=:DeprecationWarning"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +38,7 @@ def stripe_mock(settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
             f"stripe-mock is not installed at {binary}: run `make stripe-mock` "
             "(go install github.com/stripe/stripe-mock@latest into .shoplake/bin)"
         )
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("stripe-mock") / "stripe-mock.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -133,7 +126,7 @@ def test_a_request_stripe_refuses_is_a_permanent_error(gateway: StripeGateway) -
 
 
 def test_stripe_unreachable_opens_the_circuit(settings: Settings) -> None:
-    down = StripeGateway(stripe_settings(settings, f"http://127.0.0.1:{_free_port()}"))
+    down = StripeGateway(stripe_settings(settings, f"http://127.0.0.1:{free_port()}"))
     for _ in range(2):
         with pytest.raises(GatewayUnavailable, match="stripe unreachable"):
             down.authorize(idempotency_key="k", token="tok_visa", amount_cents=1, currency="EUR")

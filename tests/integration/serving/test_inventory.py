@@ -427,10 +427,12 @@ def test_carts_see_the_ledger(
 ) -> None:
     tracked, untracked = _product(client, admin), _product(client, admin)
     _receive(client, admin, tracked, "w1", 1)
-    assert cart.availability([tracked, untracked]) == {tracked: True, untracked: True}
+    with engine.connect() as conn:
+        assert cart.availability(conn, [tracked, untracked]) == {tracked: True, untracked: True}
     with engine.begin() as conn:
         service.reserve(conn, str(uuid.uuid4()), [(tracked, 1)], LATER)
-    assert cart.availability([tracked, untracked]) == {tracked: False, untracked: True}
+    with engine.connect() as conn:
+        assert cart.availability(conn, [tracked, untracked]) == {tracked: False, untracked: True}
     response = client.post(
         "/v1/cart/items", json={"sku": tracked, "quantity": 1}, headers=customer.headers
     )
