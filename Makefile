@@ -101,10 +101,11 @@ test: stack-up stripe-mock  ## the whole suite against the real stack
 test-unit: venv  ## the tests that need no service
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-lint: venv  ## ruff and mypy on the packages
+lint: venv  ## ruff, mypy, and the house rules (import-linter contracts in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:  ## remove the venv and all local state (data of every service included)
 	-$(BIN)/shoplake stack down

@@ -19,12 +19,12 @@ from collections.abc import Callable
 import httpx
 
 from benchmarks.harness import api_server, percentiles, write_result
+from demo.catalog import generate
 from serving.accounts import service as accounts
 from serving.accounts.schemas import UserRegister
 from serving.security import Role
 from shoplake.config import get_settings
 from shoplake.db import make_engine
-from shoplake.demo_catalog import generate
 
 Call = Callable[[httpx.Client, int], httpx.Response]
 

@@ -30,7 +30,7 @@ def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
     argv = [
         sys.executable,
         "-m",
-        "shoplake.cli",
+        "shoplake_cli.main",
         "serve",
         "--port",
         str(port),

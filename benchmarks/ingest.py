@@ -1,6 +1,6 @@
 """Ingest benchmark: Kafka → bronze throughput and freshness, then the silver merge time.
 
-For N events (default 200,000, the realistic mix of `streaming.bronze_loadgen`) and again for
+For N events (default 200,000, the realistic mix of `demo.loadgen`) and again for
 Nxscale, on test-only topics and a scratch lake under the state dir:
 - the bronze stream runs continuously while the events are produced with their time = now;
 - a reader polls the Delta table with delta-rs and notes when each event becomes visible:
@@ -27,18 +27,18 @@ from typing import Any
 import pyarrow.parquet as pq
 from deltalake import DeltaTable
 
-from shoplake.config import Settings, get_settings
-from shoplake.lake import domain_topic_pattern
-from spark_jobs.session import get_spark
-from spark_jobs.silver.jobs import run_silver
-from streaming.bronze import BronzeJob, start
-from streaming.bronze_loadgen import (
+from demo.loadgen import (
     ShopStory,
     domain_topics,
-    ensure_topics,
     event_records,
     produce,
 )
+from shoplake.config import Settings, get_settings
+from shoplake.kafka import ensure_topics
+from shoplake.lake import domain_topic_pattern
+from shoplake.spark import get_spark
+from spark_jobs.silver.jobs import run_silver
+from streaming.bronze import BronzeJob, start
 
 RESULTS = Path(__file__).parent / "results"
 

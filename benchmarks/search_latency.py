@@ -21,12 +21,12 @@ import httpx
 
 from benchmarks.harness import percentiles, write_result
 from benchmarks.search_relevance import demo_index_products
+from demo.catalog import generate
 from shoplake.config import Settings, child_env, get_settings
-from shoplake.demo_catalog import generate
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.query import SearchParams, search_body
-from shoplake.search.reindex import build
 from shoplake.stack.process import free_port
+from spark_jobs.search_reindex import build
 
 QUERIES: list[dict[str, Any]] = [
     {"q": "hiking boots"},
@@ -56,7 +56,7 @@ def _params(query: dict[str, Any]) -> SearchParams:
 def search_api(alias: str, workers: int) -> Iterator[str]:
     """`shoplake serve` on a free port, searching `alias`."""
     port = free_port()
-    argv = [sys.executable, "-m", "shoplake.cli", "serve", "--port", str(port)]
+    argv = [sys.executable, "-m", "shoplake_cli.main", "serve", "--port", str(port)]
     argv += ["--workers", str(workers), "--no-relay"]
     env = child_env(search_alias=alias, log_level="WARNING")
     proc = subprocess.Popen(argv, env=env)

@@ -1,6 +1,6 @@
 """Search relevance on the demo catalog: NDCG@10 and the zero-result rate over a judgment list.
 
-The judgment list is built in code from the generator's structure (shoplake.demo_catalog):
+The judgment list is built in code from the generator's structure (demo.catalog):
 plain nouns, brand + noun, noun + colour, typos of nouns, shopper synonyms, and queries that
 must find nothing. A product is relevant (grade 1) when its name holds every required phrase.
 The query sent is exactly the API's (shoplake.search.query.search_body), straight to ES.
@@ -18,12 +18,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from benchmarks.harness import write_result
+from demo.catalog import CATEGORIES, DemoProduct, generate
 from shoplake.config import get_settings
-from shoplake.demo_catalog import CATEGORIES, DemoProduct, generate
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.documents import IndexedProduct
 from shoplake.search.query import SearchParams, search_body
-from shoplake.search.reindex import build
+from spark_jobs.search_reindex import build
 
 K = 10
 

@@ -1,9 +1,8 @@
-"""The transactional outbox: events are written with the state change, relayed to Kafka after.
+"""The outbox relay: pending rows of the outbox (`shoplake.outbox`) are published to Kafka.
 
-A service calls `record(conn, event_data, source)` inside the transaction that changes state, so
-the event exists if and only if the change committed. `OutboxRelay` publishes pending rows in id
-order with an idempotent producer, marks them sent, and backs off while Kafka is unavailable.
-One relay at a time holds a Postgres advisory lock, which keeps per-key order across replicas.
+`OutboxRelay` publishes pending rows in id order with an idempotent producer, marks them sent,
+and backs off while Kafka is unavailable. One relay at a time holds a Postgres advisory lock,
+which keeps per-key order across replicas.
 """
 
 from __future__ import annotations
@@ -15,55 +14,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import Connection, Engine
-from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shoplake.config import Settings
-from shoplake.db import metadata
-from shoplake.events import CloudEvent, EventData
+from shoplake.outbox import outbox, pending_count
+
+# Until every domain records through `shoplake.outbox` directly.
+from shoplake.outbox import record as record
 
 log = logging.getLogger(__name__)
 
 # Any constant shared by all relays; only the holder of this lock publishes.
 RELAY_LOCK_ID = 0x5A0B0C
-
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
-    sa.Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
-    sa.Column("event_type", sa.Text, nullable=False),
-    sa.Column("topic", sa.Text, nullable=False),
-    sa.Column("key", sa.Text, nullable=False),
-    sa.Column("payload", JSONB, nullable=False),
-    sa.Column(
-        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("last_error", sa.Text),
-    sa.Index("ix_outbox_pending", "id", postgresql_where=sa.text("sent_at is null")),
-)
-
-
-def record(conn: Connection, data: EventData, source: str) -> CloudEvent:
-    """Add the event to the outbox in the caller's transaction; returns the envelope."""
-    event = data.to_event(source)
-    conn.execute(
-        outbox.insert().values(
-            event_id=event.id,
-            event_type=event.type,
-            topic=data.topic(),
-            key=event.subject,
-            payload=json.loads(event.to_json()),
-        )
-    )
-    return event
 
 
 @dataclass
@@ -192,10 +158,7 @@ class OutboxRelay:
 
     def pending(self) -> int:
         with self.engine.connect() as conn:
-            count: Any = conn.execute(
-                sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
-            ).scalar()
-        return int(count or 0)
+            return pending_count(conn)
 
 
 class RelayThread:

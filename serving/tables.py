@@ -1,11 +1,11 @@
 """Every table of the serving domains, imported so that Alembic sees the whole schema."""
 
-from serving import outbox
 from serving.accounts import tables as accounts
 from serving.catalog import tables as catalog
 from serving.inventory import tables as inventory
 from serving.orders import tables as orders
 from serving.pricing import tables as pricing
 from serving.wishlist import tables as wishlist
+from shoplake import outbox
 
 __all__ = ["accounts", "catalog", "inventory", "orders", "outbox", "pricing", "wishlist"]

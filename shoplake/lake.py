@@ -9,9 +9,18 @@ which event types it derives rows from (`source_types`) and which of those it *a
 from __future__ import annotations
 
 import re
+import types
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from shoplake.events import DOMAINS, REGISTRY
+from shoplake.events.base import INT32_MAX
 from shoplake.events.topics import TOPIC_VERSION
 
 
@@ -95,6 +104,99 @@ def _c(spec: str) -> tuple[Column, ...]:
     return tuple(columns)
 
 
+# ---------------------------------------------------------------- event payloads as Spark types
+
+
+def _spark_type(annotation: Any, info: FieldInfo | None = None) -> str:
+    """The Spark DDL type that `from_json` should read a payload field as.
+
+    Integers bounded to 32 bits read as `int`, others as `bigint`; objects of free form (a dict,
+    `Any`) as `string`, which keeps their JSON text; nested models as structs.
+    """
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        if len(members) != 1:
+            raise TypeError(f"a payload field must have one type (or None), not {annotation}")
+        return _spark_type(members[0], info)
+    if origin is Literal:
+        kinds = {type(value) for value in get_args(annotation)}
+        if kinds != {str}:
+            raise TypeError(f"only string literals map onto Spark: {annotation}")
+        return "string"
+    if origin is list:
+        (item,) = get_args(annotation)
+        return f"array<{_spark_type(item)}>"
+    if origin is dict or annotation is Any:
+        return "string"
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            fields = ", ".join(
+                f"{name}: {_spark_type(f.annotation, f)}"
+                for name, f in annotation.model_fields.items()
+            )
+            return f"struct<{fields}>"
+        if issubclass(annotation, bool):
+            return "boolean"
+        if issubclass(annotation, int):
+            bounds = info.metadata if info is not None else []
+            small = any(
+                isinstance(b, annotated_types.Le) and isinstance(b.le, int) and b.le <= INT32_MAX
+                for b in bounds
+            )
+            return "int" if small else "bigint"
+        if issubclass(annotation, float):
+            return "double"
+        if issubclass(annotation, datetime):
+            return "timestamp"
+        if issubclass(annotation, date):
+            return "date"
+        if issubclass(annotation, str | Enum):
+            return "string"
+    raise TypeError(f"no Spark type for payload annotation {annotation!r}")
+
+
+def event_data_schema(event_types: tuple[str, ...]) -> str:
+    """The DDL schema of `data` for these event types: every field of every type, once.
+
+    Silver parses bronze's raw JSON with it, so the lake's reading of a payload is derived from
+    the event contract (`shoplake.events`) instead of being written by hand a second time. A
+    field that two types declare with different Spark types is a contract error.
+    """
+    columns: dict[str, str] = {}
+    for event_type in event_types:
+        for name, info in REGISTRY[event_type].model_fields.items():
+            spark_type = _spark_type(info.annotation, info)
+            known = columns.setdefault(name, spark_type)
+            if known != spark_type:
+                raise TypeError(
+                    f"field {name!r} is {known} in one of {event_types} and {spark_type} in "
+                    f"{event_type}: one name, one type across a table's events"
+                )
+    return ", ".join(f"{name} {spark_type}" for name, spark_type in columns.items())
+
+
+_DECLARED: dict[str, Table] = {}
+
+
+def _declare(
+    name: str,
+    columns: tuple[Column, ...],
+    *,
+    keys: tuple[str, ...],
+    partition_by: tuple[str, ...] = (),
+    description: str = "",
+    source_types: tuple[str, ...] = (),
+    counted_types: tuple[str, ...] = (),
+) -> Table:
+    """Declare a table of the lake: that is all it takes to create, reconcile and maintain it."""
+    table = Table(name, columns, keys, partition_by, description, source_types, counted_types)
+    if table.name in _DECLARED:
+        raise ValueError(f"lake table {table.name} declared twice")
+    _DECLARED[table.name] = table
+    return table
+
+
 EVENT_COLUMNS = "event_id string!, event_type string!, event_time timestamp!, event_date date!"
 
 ORDER_TYPES = _types(
@@ -127,7 +229,7 @@ SEARCH_PERFORMED = _types("behaviour", "SearchPerformed")
 RECOMMENDATION_CLICKED = _types("behaviour", "RecommendationClicked")
 USER_REGISTERED = _types("user", "UserRegistered")
 
-BRONZE_EVENTS = Table(
+BRONZE_EVENTS = _declare(
     "bronze.events",
     _c(
         "event_id string!, event_type string!, source string, subject string, "
@@ -140,7 +242,7 @@ BRONZE_EVENTS = Table(
     description="every valid CloudEvent as received, `data` as raw JSON; one row per record",
 )
 
-BRONZE_REJECTED = Table(
+BRONZE_REJECTED = _declare(
     "bronze.rejected",
     _c(
         "kafka_topic string!, kafka_partition int!, kafka_offset bigint!, "
@@ -153,7 +255,7 @@ BRONZE_REJECTED = Table(
     description="records that are not JSON, not a CloudEvent, of an unknown type or mismatched",
 )
 
-ORDER_EVENTS = Table(
+ORDER_EVENTS = _declare(
     "silver.order_events",
     _c(
         f"{EVENT_COLUMNS}, order_id string!, user_id string, status string, from_status string, "
@@ -167,7 +269,7 @@ ORDER_EVENTS = Table(
     counted_types=ORDER_TYPES,
 )
 
-ORDERS = Table(
+ORDERS = _declare(
     "silver.orders",
     _c(
         "order_id string!, user_id string, status string, subtotal_cents bigint, "
@@ -181,7 +283,7 @@ ORDERS = Table(
     source_types=ORDER_TYPES,
 )
 
-ORDER_ITEMS = Table(
+ORDER_ITEMS = _declare(
     "silver.order_items",
     _c(
         "order_id string!, line_number int!, sku string!, quantity int!, "
@@ -195,7 +297,7 @@ ORDER_ITEMS = Table(
     source_types=_types("order", "OrderPlaced"),
 )
 
-PAYMENTS = Table(
+PAYMENTS = _declare(
     "silver.payments",
     _c(
         f"{EVENT_COLUMNS}, payment_id string!, order_id string!, status string!, "
@@ -208,7 +310,7 @@ PAYMENTS = Table(
     counted_types=PAYMENT_TYPES,
 )
 
-INVENTORY_MOVEMENTS = Table(
+INVENTORY_MOVEMENTS = _declare(
     "silver.inventory_movements",
     _c(
         f"{EVENT_COLUMNS}, sku string!, warehouse_id string!, movement string!, "
@@ -222,7 +324,7 @@ INVENTORY_MOVEMENTS = Table(
     counted_types=INVENTORY_TYPES,
 )
 
-CART_EVENTS = Table(
+CART_EVENTS = _declare(
     "silver.cart_events",
     _c(
         f"{EVENT_COLUMNS}, cart_id string!, user_id string, action string!, sku string, "
@@ -235,7 +337,7 @@ CART_EVENTS = Table(
     counted_types=CART_TYPES,
 )
 
-PRODUCT_VIEWS = Table(
+PRODUCT_VIEWS = _declare(
     "silver.product_views",
     _c(
         f"{EVENT_COLUMNS}, session_id string!, user_id string, channel string, sku string!, "
@@ -248,7 +350,7 @@ PRODUCT_VIEWS = Table(
     counted_types=PRODUCT_VIEWED,
 )
 
-SEARCHES = Table(
+SEARCHES = _declare(
     "silver.searches",
     _c(
         f"{EVENT_COLUMNS}, session_id string!, user_id string, channel string, query string!, "
@@ -261,7 +363,7 @@ SEARCHES = Table(
     counted_types=SEARCH_PERFORMED,
 )
 
-RECOMMENDATION_CLICKS = Table(
+RECOMMENDATION_CLICKS = _declare(
     "silver.recommendation_clicks",
     _c(
         f"{EVENT_COLUMNS}, session_id string!, user_id string, channel string, sku string!, "
@@ -274,7 +376,7 @@ RECOMMENDATION_CLICKS = Table(
     counted_types=RECOMMENDATION_CLICKED,
 )
 
-WISHLIST_EVENTS = Table(
+WISHLIST_EVENTS = _declare(
     "silver.wishlist_events",
     _c(f"{EVENT_COLUMNS}, user_id string!, sku string!, action string!"),
     keys=("event_id",),
@@ -284,7 +386,7 @@ WISHLIST_EVENTS = Table(
     counted_types=WISHLIST_TYPES,
 )
 
-PRODUCT_CHANGES = Table(
+PRODUCT_CHANGES = _declare(
     "silver.product_changes",
     _c(
         f"{EVENT_COLUMNS}, sku string!, version int!, name string, description string, "
@@ -299,7 +401,7 @@ PRODUCT_CHANGES = Table(
     counted_types=CATALOG_TYPES,
 )
 
-PRODUCTS = Table(
+PRODUCTS = _declare(
     "silver.products",
     _c(
         "sku string!, version int!, name string, description string, brand string, "
@@ -313,7 +415,7 @@ PRODUCTS = Table(
     source_types=CATALOG_TYPES,
 )
 
-USERS = Table(
+USERS = _declare(
     "silver.users",
     _c(f"{EVENT_COLUMNS}, user_id string!, email_sha256 string!, role string!, country string"),
     keys=("user_id",),
@@ -322,23 +424,10 @@ USERS = Table(
     counted_types=USER_REGISTERED,
 )
 
-BRONZE_TABLES: tuple[Table, ...] = (BRONZE_EVENTS, BRONZE_REJECTED)
-SILVER_TABLES: tuple[Table, ...] = (
-    ORDER_EVENTS,
-    ORDERS,
-    ORDER_ITEMS,
-    PAYMENTS,
-    INVENTORY_MOVEMENTS,
-    CART_EVENTS,
-    PRODUCT_VIEWS,
-    SEARCHES,
-    RECOMMENDATION_CLICKS,
-    WISHLIST_EVENTS,
-    PRODUCT_CHANGES,
-    PRODUCTS,
-    USERS,
-)
-TABLES: dict[str, Table] = {table.name: table for table in (*BRONZE_TABLES, *SILVER_TABLES)}
+# Every table declared above, in the order of declaration.
+TABLES: dict[str, Table] = dict(_DECLARED)
+BRONZE_TABLES: tuple[Table, ...] = tuple(t for t in TABLES.values() if t.layer == "bronze")
+SILVER_TABLES: tuple[Table, ...] = tuple(t for t in TABLES.values() if t.layer == "silver")
 
 
 def counting_table(event_type: str) -> Table | None:

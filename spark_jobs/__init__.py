@@ -1,1 +1,1 @@
-"""Batch Spark jobs over the lake; spark_jobs.session is the one session factory."""
+"""Batch Spark jobs over the lake: silver merges, reconcile, maintenance, the search reindex."""

@@ -13,8 +13,8 @@ from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from shoplake.config import Settings
+from shoplake.delta import ensure_table
 from shoplake.lake import BRONZE_TABLES, SILVER_TABLES, TABLES, Table
-from spark_jobs.silver.tables import ensure_table
 
 # Delta refuses a retention below a week unless this check is off; the setting is the guard.
 RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
@@ -70,7 +70,7 @@ def run(
     retention_hours: int | None = None,
 ) -> list[Maintained]:
     """`optimize` or `vacuum` the named tables (every bronze and silver table by default)."""
-    from spark_jobs.session import get_spark
+    from shoplake.spark import get_spark
 
     spark = get_spark(settings)
     root = lake_root or settings.lake_path

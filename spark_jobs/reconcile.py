@@ -1,8 +1,8 @@
 """Reconcile the lake: per event type, outbox (sent) = Kafka = bronze (+ rejected) = silver.
 
-- outbox: `select event_type, count(*) from outbox where sent_at is not null` for the topics in
-  scope; "n/a" when the table does not exist, or for a type with no sent row in scope (events
-  produced straight to Kafka, like behaviour events, never pass through it).
+- outbox: rows marked sent, per type, for the topics in scope (`shoplake.outbox.sent_counts`);
+  "n/a" when the table does not exist, or for a type with no sent row in scope (events produced
+  straight to Kafka, like behaviour events, never pass through it).
 - Kafka: every record of the topics in scope, read from the beginning; a record's type is the
   `type` of its JSON, or `(invalid)`.
 - bronze: rows of `bronze.events`; rejected: rows of `bronze.rejected`, by the same type rule.
@@ -23,11 +23,11 @@ from kafka import KafkaConsumer, TopicPartition
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 from rich.table import Table as RichTable
-from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from shoplake.delta import ensure_table
 from shoplake.lake import (
     BRONZE_EVENTS,
     BRONZE_REJECTED,
@@ -35,7 +35,7 @@ from shoplake.lake import (
     counting_table,
     domain_topic_pattern,
 )
-from spark_jobs.silver.tables import ensure_table
+from shoplake.outbox import sent_counts
 
 INVALID = "(invalid)"
 
@@ -126,18 +126,12 @@ def outbox_counts(settings: Settings, topic_pattern: str) -> Counter[str] | None
     engine = make_engine(settings, pool_size=1)
     try:
         with engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "select event_type, count(*) from outbox "
-                    "where sent_at is not null and topic ~ :pattern group by 1"
-                ),
-                {"pattern": topic_pattern},
-            ).all()
+            counts = sent_counts(conn, topic_pattern)
     except ProgrammingError:  # the outbox table does not exist (yet)
         return None
     finally:
         engine.dispose()
-    return Counter({str(t): int(n) for t, n in rows}) if rows else None
+    return counts or None
 
 
 def lake_counts(

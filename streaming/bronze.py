@@ -26,9 +26,9 @@ from pyspark.sql.streaming.query import StreamingQuery
 from pyspark.sql.types import StringType, StructField, StructType
 
 from shoplake.config import Settings
+from shoplake.delta import conform, ensure_table
 from shoplake.events import DEADLETTER_TOPIC, CloudEvent, UnknownEventType, model_for
 from shoplake.lake import BRONZE_EVENTS, BRONZE_REJECTED, checkpoint_path, domain_topic_pattern
-from spark_jobs.silver.tables import conform, ensure_table
 
 log = logging.getLogger(__name__)
 
@@ -324,7 +324,7 @@ def start(spark: SparkSession, job: BronzeJob, *, once: bool) -> StreamingQuery:
 
 def run(settings: Settings, *, once: bool = False, **overrides: Any) -> None:
     """`shoplake stream bronze`: run until stopped, or with `once` until caught up."""
-    from spark_jobs.session import get_spark
+    from shoplake.spark import get_spark
 
     job = BronzeJob.from_settings(settings, **overrides)
     query = start(get_spark(settings, app_name="shoplake-bronze"), job, once=once)

@@ -18,7 +18,7 @@ from kafka import KafkaConsumer
 from kafka.consumer.fetcher import ConsumerRecord
 from pydantic import ValidationError
 
-from serving.catalog.cache import product_key
+from shoplake.catalog import product_cache_key
 from shoplake.config import Settings
 from shoplake.events import CloudEvent, topic_for
 
@@ -59,7 +59,7 @@ def _consume(consumer: KafkaConsumer, client: redis.Redis) -> int:
     skus = [sku for records in batches.values() for record in records if (sku := sku_of(record))]
     handled = sum(len(records) for records in batches.values())
     if skus:
-        client.delete(*(product_key(sku) for sku in sorted(set(skus))))
+        client.delete(*(product_cache_key(sku) for sku in sorted(set(skus))))
     if handled:
         consumer.commit()
     return handled

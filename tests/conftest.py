@@ -42,7 +42,7 @@ def stack(settings: Settings) -> Stack:
 
 @pytest.fixture(scope="session")
 def spark(settings: Settings, stack: Stack) -> Iterator[SparkSession]:
-    from spark_jobs.session import get_spark
+    from shoplake.spark import get_spark
 
     session = get_spark(settings, app_name="shoplake-tests")
     yield session

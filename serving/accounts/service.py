@@ -8,7 +8,6 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from serving import outbox
 from serving.accounts import store
 from serving.accounts.schemas import (
     AddressCreate,
@@ -29,6 +28,7 @@ from serving.security import (
     needs_rehash,
     verify_password,
 )
+from shoplake import outbox
 from shoplake.config import Settings
 from shoplake.events.user import UserRegistered
 

@@ -15,14 +15,9 @@ import redis
 from pydantic import ValidationError
 
 from serving.catalog.schemas import ProductPublic
+from shoplake.catalog import product_cache_key
 
 log = logging.getLogger(__name__)
-
-KEY_PREFIX = "product:"
-
-
-def product_key(sku: str) -> str:
-    return f"{KEY_PREFIX}{sku}"
 
 
 def get_many(client: redis.Redis, skus: list[str]) -> dict[str, ProductPublic]:
@@ -30,7 +25,7 @@ def get_many(client: redis.Redis, skus: list[str]) -> dict[str, ProductPublic]:
     if not skus:
         return {}
     try:
-        raw_values = cast(list[str | None], client.mget([product_key(sku) for sku in skus]))
+        raw_values = cast(list[str | None], client.mget([product_cache_key(sku) for sku in skus]))
     except redis.RedisError as exc:
         log.warning("product cache unavailable on read: %s", exc)
         return {}
@@ -51,7 +46,7 @@ def put_many(client: redis.Redis, products: list[ProductPublic], ttl_s: int) -> 
     try:
         with client.pipeline(transaction=False) as pipe:
             for product in products:
-                pipe.set(product_key(product.sku), product.model_dump_json(), ex=ttl_s)
+                pipe.set(product_cache_key(product.sku), product.model_dump_json(), ex=ttl_s)
             pipe.execute()
     except redis.RedisError as exc:
         log.warning("product cache unavailable on fill: %s", exc)
@@ -62,7 +57,7 @@ def invalidate(client: redis.Redis, skus: list[str]) -> int:
     if not skus:
         return 0
     try:
-        deleted = cast(int, client.delete(*(product_key(sku) for sku in skus)))
+        deleted = cast(int, client.delete(*(product_cache_key(sku) for sku in skus)))
     except redis.RedisError as exc:
         log.warning("product cache unavailable on invalidation of %s: %s", skus, exc)
         return 0

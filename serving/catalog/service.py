@@ -13,7 +13,6 @@ from typing import Any
 import redis
 from sqlalchemy import Connection, Engine, RowMapping
 
-from serving import outbox
 from serving.catalog import cache, store
 from serving.catalog.cursor import (
     InvalidCursor,
@@ -33,6 +32,7 @@ from serving.catalog.schemas import (
     ProductUpdate,
 )
 from serving.errors import ApiError, CommonError, not_found
+from shoplake import outbox
 from shoplake.config import Settings
 from shoplake.events.catalog import (
     PriceChanged,

@@ -8,12 +8,12 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy import Connection, RowMapping
 
-from serving import outbox
 from serving.catalog import service as catalog
 from serving.catalog.schemas import ProductPublic
 from serving.errors import ApiError, CommonError, not_found
 from serving.wishlist import store
 from serving.wishlist.schemas import ProductSummary, WishlistItemPublic
+from shoplake import outbox
 from shoplake.config import Settings
 from shoplake.events.wishlist import WishlistItemAdded, WishlistItemRemoved
 

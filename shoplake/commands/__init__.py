@@ -1,1 +1,4 @@
-"""The `shoplake` command, one module per group; shoplake.cli composes them."""
+"""The kernel's own commands: the local stack, the schema and the event contract.
+
+`shoplake_cli` assembles them with every layer's commands into the `shoplake` command.
+"""

@@ -133,12 +133,11 @@ def db_current() -> None:
     console.print(db.current_revision(get_settings()) or "(empty)")
 
 
-@db_app.command("revision")
-def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
-    """Autogenerate a migration from the tables of every serving domain."""
-    from alembic import command
-
-    import serving.tables  # noqa: F401 - registers every table on shoplake.db.metadata
-
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: str = typer.Argument("-1", help="-1 for one step back, base for an empty schema"),
+) -> None:
+    """Take the schema back to REVISION (each migration's downgrade, newest first)."""
     settings = get_settings()
-    command.revision(db.alembic_config(settings), message=message, autogenerate=True)
+    db.downgrade(settings, revision)
+    console.print(f"database at {db.current_revision(settings) or '(empty)'}")

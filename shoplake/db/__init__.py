@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -47,6 +51,57 @@ def alembic_config(settings: Settings) -> Config:
 def upgrade(settings: Settings, revision: str = "head") -> None:
     """Bring the schema to `revision` (idempotent)."""
     command.upgrade(alembic_config(settings), revision)
+
+
+def downgrade(settings: Settings, revision: str = "-1") -> None:
+    """Take the schema back to `revision` (`-1`: one step; `base`: empty)."""
+    command.downgrade(alembic_config(settings), revision)
+
+
+# Alembic keeps the revision id in a varchar(32).
+_REVISION_ID_MAX = 32
+
+
+def next_revision_id(message: str, versions_dir: Path) -> str:
+    """The house style: `000N_<slug>`, one more than the highest migration in `versions_dir`."""
+    numbers = [int(path.name[:4]) for path in versions_dir.glob("[0-9][0-9][0-9][0-9]_*.py")]
+    number = max(numbers, default=0) + 1
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_") or "change"
+    return f"{number:04d}_{slug}"[:_REVISION_ID_MAX].rstrip("_")
+
+
+def revision(
+    settings: Settings,
+    message: str,
+    *,
+    autogenerate: bool = True,
+    migrations_dir: Path = MIGRATIONS_DIR,
+) -> Path:
+    """Write a migration named and formatted like the others; its path.
+
+    With `autogenerate` the tables registered on `metadata` are compared with the database,
+    so the caller imports every table first (serving's `shoplake db revision` does).
+    """
+    config = alembic_config(settings)
+    config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("file_template", "%%(rev)s")
+    rev_id = next_revision_id(message, migrations_dir / "versions")
+    script = command.revision(config, message=message, autogenerate=autogenerate, rev_id=rev_id)
+    scripts = script if isinstance(script, list) else [script]
+    path = Path(scripts[0].path) if scripts and scripts[0] is not None else None
+    if path is None:
+        raise RuntimeError("alembic wrote no migration")
+    _tidy(path)
+    return path
+
+
+def _tidy(path: Path) -> None:
+    """Sort imports, drop unused ones and format, as `make lint` wants (ruff is a dev tool)."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        return
+    subprocess.run([ruff, "check", "--fix", "--quiet", str(path)], check=False)
+    subprocess.run([ruff, "format", "--quiet", str(path)], check=False)
 
 
 def current_revision(settings: Settings) -> str | None:

@@ -1,15 +1,23 @@
-"""What search facets on: declared once here, from the demo catalog's facetable attributes."""
+"""What search facets on, declared once here: the index mapping, the query and the API use it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shoplake.demo_catalog import CATEGORIES
-
-# The attribute names the catalog marks facetable: each becomes a keyword field
-# `facets.<name>`, a `attr.<name>` filter and a facet in every answer.
-FACETABLE_ATTRIBUTES: tuple[str, ...] = tuple(
-    sorted({name for *_, attributes in CATEGORIES.values() for name in attributes})
+# The product attributes merchandising facets on: each becomes a keyword field `facets.<name>`,
+# an `attr.<name>` filter and a facet in every answer. Changing the list changes the mapping
+# (`shoplake search reindex` builds the new one). The demo catalog uses exactly these
+# (tests/unit/demo/test_catalog.py).
+FACETABLE_ATTRIBUTES: tuple[str, ...] = (
+    "capacity",
+    "color",
+    "connectivity",
+    "gps",
+    "material",
+    "power",
+    "season",
+    "size",
+    "volume",
 )
 
 

@@ -124,7 +124,11 @@ class PostgresService(LocalService):
         return str(row[0]).split()[0] if row else None
 
     def after_start(self) -> None:
-        """Create the application role and database once; keep the role's password in step."""
+        """Create the application role and database once; keep the role's password in step.
+
+        The local role may create databases: the migration tests go up and down on a scratch
+        database, and other services of the stack (MLflow) keep their own database beside it.
+        """
         s = self.settings
         password = s.postgres_password.get_secret_value()
         with self._admin() as conn:
@@ -133,7 +137,7 @@ class PostgresService(LocalService):
             ).fetchone()
             verb = sql.SQL("alter") if role_exists else sql.SQL("create")
             conn.execute(
-                sql.SQL("{} role {} login password {}").format(
+                sql.SQL("{} role {} login createdb password {}").format(
                     verb, sql.Identifier(s.postgres_user), sql.Literal(password)
                 )
             )

@@ -31,7 +31,7 @@ class SandboxGatewayService(LocalService):
             "-m",
             "uvicorn",
             "--factory",
-            "shoplake.stack.sandbox_gateway_app:create_app",
+            "sandbox.payment_gateway:create_app",
             "--host",
             self.settings.bind_host,
             "--port",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from shoplake.config import Settings
+from shoplake.delta import conform
 from shoplake.lake import (
     PRODUCT_VIEWED,
     PRODUCT_VIEWS,
@@ -12,18 +13,14 @@ from shoplake.lake import (
     RECOMMENDATION_CLICKS,
     SEARCH_PERFORMED,
     SEARCHES,
+    event_data_schema,
 )
 from spark_jobs.silver.common import EVENT_KEYS, JobRun, SilverJob, merge_new, parse, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform
 
-SESSION = "session_id string, user_id string, channel string"
-VIEW_SCHEMA = f"{SESSION}, sku string, referrer string"
+VIEW_SCHEMA = event_data_schema(PRODUCT_VIEWED)
 # `filters` is an object in the event; read as a string, Spark keeps its JSON text.
-SEARCH_SCHEMA = f"{SESSION}, query string, filters string, result_count int, zero_results boolean"
-CLICK_SCHEMA = f"{SESSION}, sku string, slot int, placement string, model_version string"
-
-extract = extract_bronze
+SEARCH_SCHEMA = event_data_schema(SEARCH_PERFORMED)
+CLICK_SCHEMA = event_data_schema(RECOMMENDATION_CLICKED)
 
 
 def transform_views(bronze: DataFrame) -> DataFrame:
@@ -55,6 +52,9 @@ SEARCHES_JOB = SilverJob("searches", SEARCH_PERFORMED, (SEARCHES,), load_searche
 CLICKS_JOB = SilverJob(
     "recommendation_clicks", RECOMMENDATION_CLICKED, (RECOMMENDATION_CLICKS,), load_clicks
 )
+
+
+JOBS = (VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> list[JobRun]:

@@ -5,17 +5,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from shoplake.config import Settings
-from shoplake.lake import CART_EVENTS, CART_TYPES
+from shoplake.lake import CART_EVENTS, CART_TYPES, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, labelled_events, merge_new, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
 
-DATA_SCHEMA = (
-    "cart_id string, user_id string, sku string, quantity int, unit_price_cents bigint, "
-    "currency string, order_id string, item_count int"
-)
+DATA_SCHEMA = event_data_schema(CART_TYPES)
 ACTION = dict(zip(CART_TYPES, ("ADD", "REMOVE", "CHECKOUT"), strict=True))
-
-extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
@@ -27,6 +21,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("cart_events", CART_TYPES, (CART_EVENTS,), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

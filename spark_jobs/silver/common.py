@@ -18,8 +18,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from shoplake.config import Settings
+from shoplake.delta import conform, ensure_table
 from shoplake.lake import BRONZE_EVENTS, Table, checkpoint_path
-from spark_jobs.silver.tables import conform, ensure_table
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,7 @@ def run_job(spark: SparkSession, job: SilverJob, lake_root: str) -> JobRun:
 def run_jobs(
     settings: Settings, jobs: list[SilverJob], lake_root: str | None = None
 ) -> list[JobRun]:
-    from spark_jobs.session import get_spark
+    from shoplake.spark import get_spark
 
     spark = get_spark(settings)
     return [run_job(spark, job, lake_root or settings.lake_path) for job in jobs]

@@ -6,15 +6,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from shoplake.config import Settings
-from shoplake.lake import INVENTORY_MOVEMENTS, INVENTORY_TYPES
+from shoplake.delta import conform
+from shoplake.lake import INVENTORY_MOVEMENTS, INVENTORY_TYPES, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, fact, merge_new, parse, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform
 
-DATA_SCHEMA = (
-    "sku string, warehouse_id string, on_hand int, reserved int, quantity int, delta int, "
-    "order_id string, reason string, reference string"
-)
+DATA_SCHEMA = event_data_schema(INVENTORY_TYPES)
 RESERVED, RELEASED, ADJUSTED, RECEIVED, OUT_OF_STOCK, BACK_IN_STOCK = INVENTORY_TYPES
 MOVEMENT = dict(
     zip(
@@ -23,8 +19,6 @@ MOVEMENT = dict(
         strict=True,
     )
 )
-
-extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
@@ -61,6 +55,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("inventory_movements", INVENTORY_TYPES, (INVENTORY_MOVEMENTS,), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

@@ -7,7 +7,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from shoplake.config import Settings
-from shoplake.lake import ORDER_EVENTS, ORDER_ITEMS, ORDER_TYPES, ORDERS
+from shoplake.delta import conform, read_table
+from shoplake.lake import ORDER_EVENTS, ORDER_ITEMS, ORDER_TYPES, ORDERS, event_data_schema
 from spark_jobs.silver.common import (
     JobRun,
     SilverJob,
@@ -17,19 +18,9 @@ from spark_jobs.silver.common import (
     parse,
     run_jobs,
 )
-from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform, read_table
 
-DATA_SCHEMA = (
-    "order_id string, user_id string, "
-    "lines array<struct<sku: string, quantity: int, unit_price_cents: bigint, "
-    "discount_cents: bigint>>, subtotal_cents bigint, discount_cents bigint, "
-    "shipping_cents bigint, total_cents bigint, currency string, ship_to_country string, "
-    "reason string, from_status string, to_status string"
-)
+DATA_SCHEMA = event_data_schema(ORDER_TYPES)
 PLACED, CONFIRMED, CANCELLED, STATUS_CHANGED = ORDER_TYPES
-
-extract = extract_bronze
 
 
 def transform_events(bronze: DataFrame) -> DataFrame:
@@ -145,6 +136,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("orders", ORDER_TYPES, (ORDER_EVENTS, ORDER_ITEMS, ORDERS), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

@@ -5,19 +5,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from shoplake.config import Settings
-from shoplake.lake import PAYMENT_TYPES, PAYMENTS
+from shoplake.lake import PAYMENT_TYPES, PAYMENTS, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, labelled_events, merge_new, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
 
-DATA_SCHEMA = (
-    "payment_id string, order_id string, amount_cents bigint, currency string, "
-    "gateway string, reason string"
-)
+DATA_SCHEMA = event_data_schema(PAYMENT_TYPES)
 STATUS = dict(
     zip(PAYMENT_TYPES, ("AUTHORIZED", "DECLINED", "CAPTURED", "VOIDED", "REFUNDED"), strict=True)
 )
-
-extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
@@ -29,6 +23,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("payments", PAYMENT_TYPES, (PAYMENTS,), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

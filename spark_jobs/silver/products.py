@@ -7,20 +7,12 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from shoplake.config import Settings
-from shoplake.lake import CATALOG_TYPES, PRODUCT_CHANGES, PRODUCTS
+from shoplake.delta import conform, read_table
+from shoplake.lake import CATALOG_TYPES, PRODUCT_CHANGES, PRODUCTS, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, merge_new, merge_state, parse, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform, read_table
 
-DATA_SCHEMA = (
-    "sku string, version int, name string, description string, brand string, "
-    "category_path array<string>, price_cents bigint, old_price_cents bigint, "
-    "new_price_cents bigint, currency string, status string, attributes string, "
-    "image_urls array<string>, changed array<string>"
-)
+DATA_SCHEMA = event_data_schema(CATALOG_TYPES)
 CREATED, UPDATED, PRICE_CHANGED, DISCONTINUED = CATALOG_TYPES
-
-extract = extract_bronze
 
 
 def transform_changes(bronze: DataFrame) -> DataFrame:
@@ -95,6 +87,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("products", CATALOG_TYPES, (PRODUCT_CHANGES, PRODUCTS), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

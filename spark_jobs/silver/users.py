@@ -6,15 +6,12 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from shoplake.config import Settings
-from shoplake.lake import USER_REGISTERED, USERS
+from shoplake.delta import conform
+from shoplake.lake import USER_REGISTERED, USERS, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, merge_state, parse, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
-from spark_jobs.silver.tables import conform
 
-DATA_SCHEMA = "user_id string, email string, role string, country string"
+DATA_SCHEMA = event_data_schema(USER_REGISTERED)
 NEWER = "s.event_time > t.event_time OR (s.event_time = t.event_time AND s.event_id > t.event_id)"
-
-extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
@@ -44,6 +41,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("users", USER_REGISTERED, (USERS,), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

@@ -5,14 +5,11 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from shoplake.config import Settings
-from shoplake.lake import WISHLIST_EVENTS, WISHLIST_TYPES
+from shoplake.lake import WISHLIST_EVENTS, WISHLIST_TYPES, event_data_schema
 from spark_jobs.silver.common import JobRun, SilverJob, labelled_events, merge_new, run_jobs
-from spark_jobs.silver.common import extract as extract_bronze
 
-DATA_SCHEMA = "user_id string, sku string"
+DATA_SCHEMA = event_data_schema(WISHLIST_TYPES)
 ACTION = dict(zip(WISHLIST_TYPES, ("ADD", "REMOVE"), strict=True))
-
-extract = extract_bronze
 
 
 def transform(bronze: DataFrame) -> DataFrame:
@@ -24,6 +21,7 @@ def load(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
 
 
 JOB = SilverJob("wishlist_events", WISHLIST_TYPES, (WISHLIST_EVENTS,), load)
+JOBS = (JOB,)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> JobRun:

@@ -16,16 +16,16 @@ from deltalake import DeltaTable
 from kafka import KafkaConsumer, TopicPartition
 from pyspark.sql import SparkSession
 
-from shoplake.config import Settings
-from shoplake.lake import domain_topic_pattern
-from streaming.bronze import BronzeJob, start
-from streaming.bronze_loadgen import (
+from demo.loadgen import (
     ShopStory,
     domain_topics,
-    ensure_topics,
     event_records,
     produce,
 )
+from shoplake.config import Settings
+from shoplake.kafka import ensure_topics
+from shoplake.lake import domain_topic_pattern
+from streaming.bronze import BronzeJob, start
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -151,7 +151,7 @@ def _bronze_process(
     command = [
         sys.executable,
         "-m",
-        "shoplake.cli",
+        "shoplake_cli.main",
         "stream",
         "bronze",
         "--topics",

@@ -6,14 +6,14 @@ from kafka import KafkaConsumer, KafkaProducer
 
 from shoplake.config import Settings
 from shoplake.events import CloudEvent
-from streaming.roundtrip import ensure_topic
+from shoplake.kafka import ensure_topics
 
 
 def test_produce_then_consume_keeps_keys_values_and_per_key_order(
     settings: Settings, unique: str
 ) -> None:
     topic = f"shop.test{unique}.v1"
-    ensure_topic(settings, topic, partitions=3)
+    ensure_topics(settings, [topic], partitions=3)
     producer = KafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, acks="all")
     sent = [
         CloudEvent(

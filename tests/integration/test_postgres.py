@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
@@ -42,3 +43,43 @@ def test_migrations_are_at_head_and_upgrade_is_idempotent(settings: Settings) ->
     db.upgrade(settings)
     assert head is not None
     assert db.current_revision(settings) == head
+
+
+def test_every_migration_goes_down_and_up_again(settings: Settings, unique: str) -> None:
+    """On a scratch database: head → base (every downgrade) → head, and the tables follow."""
+    name = f"shoplake_migrations_{unique}"
+    admin = db.make_engine(settings, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    scratch = settings.model_copy(
+        update={
+            "database_url": SecretStr(settings.database_endpoint.rsplit("/", 1)[0] + f"/{name}")
+        }
+    )
+    try:
+        db.upgrade(scratch)
+        assert "orders" in _tables(scratch)
+        db.downgrade(scratch, "-1")
+        assert db.current_revision(scratch) != db.current_revision(settings)
+        db.downgrade(scratch, "base")
+        assert db.current_revision(scratch) is None
+        assert _tables(scratch) <= {"alembic_version"}
+        db.upgrade(scratch)
+        assert db.current_revision(scratch) == db.current_revision(settings)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+def _tables(settings: Settings) -> set[str]:
+    engine = db.make_engine(settings, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            return set(
+                conn.execute(
+                    text("select tablename from pg_tables where schemaname = 'public'")
+                ).scalars()
+            )
+    finally:
+        engine.dispose()

@@ -13,20 +13,20 @@ from pyspark.sql import SparkSession
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from shoplake.cli import app
-from shoplake.config import Settings, get_settings
-from shoplake.db import make_engine
-from shoplake.lake import domain_topic_pattern
-from spark_jobs.reconcile import INVALID, reconcile
-from spark_jobs.silver.jobs import run_silver
-from streaming.bronze import BronzeJob, start
-from streaming.bronze_loadgen import (
+from demo.loadgen import (
     ShopStory,
     domain_topics,
-    ensure_topics,
     event_records,
     produce,
 )
+from shoplake.config import Settings, get_settings
+from shoplake.db import make_engine
+from shoplake.kafka import ensure_topics
+from shoplake.lake import domain_topic_pattern
+from shoplake_cli.main import app
+from spark_jobs.reconcile import INVALID, reconcile
+from spark_jobs.silver.jobs import run_silver
+from streaming.bronze import BronzeJob, start
 
 
 @pytest.fixture

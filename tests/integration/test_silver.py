@@ -14,8 +14,15 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
+from demo.loadgen import (
+    ShopStory,
+    domain_topics,
+    event_records,
+    produce,
+)
 from shoplake.config import Settings
 from shoplake.events import CloudEvent
+from shoplake.kafka import ensure_topics
 from shoplake.lake import (
     BRONZE_EVENTS,
     ORDER_ITEMS,
@@ -29,13 +36,6 @@ from shoplake.lake import (
 from spark_jobs.maintenance import optimize, vacuum
 from spark_jobs.silver.jobs import JOBS, run_silver
 from streaming.bronze import BronzeJob, start
-from streaming.bronze_loadgen import (
-    ShopStory,
-    domain_topics,
-    ensure_topics,
-    event_records,
-    produce,
-)
 
 ORDER_STATUS = {
     "shop.order.OrderPlaced.v1": "PENDING_PAYMENT",

@@ -9,10 +9,10 @@ import duckdb
 from deltalake import DeltaTable
 from pyspark.sql import SparkSession
 
+from demo.kafka_to_delta import stream_to_delta
 from shoplake.config import Settings
 from shoplake.events import CloudEvent, topic_for
-from streaming.kafka_to_delta import stream_to_delta
-from streaming.roundtrip import ensure_topic, produce_events
+from shoplake.kafka import ensure_topics, produce_events
 
 COLUMNS = ["id", "type", "subject", "data", "kafka_topic", "kafka_partition", "kafka_offset"]
 
@@ -44,7 +44,7 @@ def test_stream_lands_each_event_once_and_every_reader_agrees(
 ) -> None:
     domain = f"test{unique}"
     topic = topic_for(domain)
-    ensure_topic(settings, topic, partitions=2)
+    ensure_topics(settings, [topic], partitions=2)
     table, checkpoint = tmp_path / "events", tmp_path / "_checkpoint"
 
     first = _events(domain, 0, 25)
@@ -79,7 +79,7 @@ def test_envelope_columns_are_typed(
     spark: SparkSession, settings: Settings, unique: str, tmp_path: Path
 ) -> None:
     domain = f"test{unique}"
-    ensure_topic(settings, topic_for(domain), partitions=1)
+    ensure_topics(settings, [topic_for(domain)], partitions=1)
     [event] = _events(domain, 7, 1)
     produce_events(settings, [event])
     stream_to_delta(

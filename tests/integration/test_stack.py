@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from shoplake.cli import app
+from sandbox.payment_gateway import APP_VERSION as SANDBOX_GATEWAY_VERSION
 from shoplake.config import Settings
 from shoplake.stack import Stack, StackError
 from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
-from shoplake.stack.sandbox_gateway_app import APP_VERSION as SANDBOX_GATEWAY_VERSION
+from shoplake_cli.main import app
 
 SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway")
 runner = CliRunner()

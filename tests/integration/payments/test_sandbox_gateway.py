@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sandbox.payment_gateway import DB_FILE_NAME, TIMEOUT_TOKEN_HANG_S
 from serving.payments.card_numbers import card_numbers_in, luhn_valid
 from serving.payments.factory import make_gateway
 from serving.payments.gateway import GatewayError, PaymentStatus
 from serving.payments.sandbox import SandboxGateway
 from shoplake.stack import Stack
-from shoplake.stack.sandbox_gateway_app import DB_FILE_NAME, TIMEOUT_TOKEN_HANG_S
 
 from .conftest import CountingClient, payment_settings
 

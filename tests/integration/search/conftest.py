@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from demo.catalog import generate
 from serving.app import create_app
 from shoplake.config import Settings
-from shoplake.demo_catalog import generate
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.documents import IndexedProduct
-from shoplake.search.reindex import build
+from spark_jobs.search_reindex import build
 
 CATALOG_SIZE = 300
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

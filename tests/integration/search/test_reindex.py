@@ -12,7 +12,7 @@ from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.search.adapter import ProductIndex
 from shoplake.search.index import building_alias
-from shoplake.search.reindex import build, run
+from spark_jobs.search_reindex import build, run
 
 from .conftest import demo_products, search_settings
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -16,6 +15,7 @@ from serving.app import create_app
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from tests.support.callers import Caller, MakeCaller
 
 
 def generous_limits(settings: Settings) -> Settings:
@@ -38,18 +38,6 @@ def api_settings(settings: Settings) -> Settings:
 def client(api_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(api_settings)) as test_client:
         yield test_client
-
-
-@dataclass(frozen=True)
-class Caller:
-    user_id: str
-    email: str
-    password: str
-    role: Role
-    headers: dict[str, str]
-
-
-MakeCaller = Callable[..., Caller]
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from serving.app import create_app
-from serving.outbox import outbox
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent, parse_data
 from shoplake.events.user import UserRegistered
-
-from .conftest import Caller
+from shoplake.outbox import outbox
+from tests.support.callers import Caller
 
 PASSWORD = "a long enough password"
 

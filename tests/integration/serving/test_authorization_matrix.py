@@ -14,8 +14,7 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from serving.security import Role
 from shoplake.config import get_settings
-
-from .conftest import Caller, MakeCaller
+from tests.support.callers import Caller, MakeCaller
 
 # staff: admin and ops (StaffUser); admin: admin only.
 Access = Literal["public", "user", "staff", "admin"]

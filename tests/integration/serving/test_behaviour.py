@@ -15,8 +15,7 @@ from serving.app import create_app
 from shoplake.config import Settings
 from shoplake.events import CloudEvent, parse_data
 from shoplake.events.behaviour import ProductViewed, RecommendationClicked, SearchPerformed
-
-from .conftest import Caller
+from tests.support.callers import Caller
 
 TOPIC = "shop.behaviour.v1"
 

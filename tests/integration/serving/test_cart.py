@@ -16,11 +16,10 @@ from sqlalchemy import Engine
 
 from serving.cart.service import anonymous_cart_id
 from serving.cart.store import cart_key
-from serving.outbox import outbox
 from shoplake.config import Settings
 from shoplake.db import make_engine
-
-from .conftest import Caller
+from shoplake.outbox import outbox
+from tests.support.callers import Caller
 
 MakeProduct = Callable[..., dict[str, Any]]
 

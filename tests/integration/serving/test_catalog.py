@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from serving.catalog import service as catalog
-from serving.outbox import OutboxRelay, drain, outbox
+from serving.outbox import OutboxRelay, drain
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent, EventData, parse_data
@@ -24,9 +24,9 @@ from shoplake.events.catalog import (
     ProductDiscontinued,
     ProductUpdated,
 )
+from shoplake.outbox import outbox
 from streaming import cache_invalidator
-
-from .conftest import Caller
+from tests.support.callers import Caller
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,11 @@ from serving.checkout import service as checkout
 from serving.inventory import service as inventory
 from serving.inventory.tables import stock_levels, stock_reservations
 from serving.orders.tables import checkout_requests, orders, payments
-from serving.outbox import outbox
 from serving.payments.factory import make_gateway
 from serving.security import Role, issue_token
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from shoplake.outbox import outbox
 from tests.unit.serving.fakes import FakeGateway, SimulatedCrash
 
 from .conftest import Caller

@@ -9,13 +9,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator
 
-from serving.outbox import outbox
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import REGISTRY, CloudEvent
 from shoplake.events.compat import SCHEMAS_DIR
-
-from .conftest import Caller
+from shoplake.outbox import outbox
+from tests.support.callers import Caller
 
 VALIDATORS = {
     path.stem: Draft202012Validator(json.loads(path.read_text()))

@@ -21,12 +21,12 @@ from serving.inventory import service
 from serving.inventory.domain import AlreadyReserved, NotReserved, OutOfStock
 from serving.inventory.gate import StockGate
 from serving.inventory.tables import stock_levels, stock_movements, stock_reservations
-from serving.outbox import outbox
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent, EventData, parse_data
 from shoplake.events import inventory as ev
+from shoplake.outbox import outbox
 
 from .conftest import Caller, MakeCaller
 

@@ -26,8 +26,7 @@ from serving.inventory.tables import stock_levels, stock_movements, stock_reserv
 from serving.pricing.tables import promotions
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
-
-from .conftest import Caller, generous_limits
+from tests.support.callers import Caller, generous_limits
 
 APP = create_app(generous_limits(get_settings()))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)

@@ -13,13 +13,14 @@ import sqlalchemy as sa
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine
 
-from serving.outbox import OutboxRelay, drain, outbox, record
+from serving.outbox import OutboxRelay, drain
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent
 from shoplake.events.user import UserRegistered
+from shoplake.kafka import ensure_topics
+from shoplake.outbox import outbox, record
 from shoplake.stack import Stack
-from streaming.roundtrip import ensure_topic
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_relay_publishes_in_order_per_key_and_marks_sent(
     settings: Settings, engine: Engine, unique: str
 ) -> None:
     topic = f"shop.test{unique}.v1"
-    ensure_topic(settings, topic, partitions=3)
+    ensure_topics(settings, [topic], partitions=3)
     ids = _insert(engine, topic, [f"k{i % 4}" for i in range(40)], start=0)
     relay = OutboxRelay(settings, engine)
     assert drain(relay) >= 40
@@ -110,7 +111,7 @@ def test_nothing_is_lost_when_kafka_stops_in_the_middle(
     settings: Settings, engine: Engine, stack: Stack, unique: str
 ) -> None:
     topic = f"shop.test{unique}.v1"
-    ensure_topic(settings, topic, partitions=2)
+    ensure_topics(settings, [topic], partitions=2)
     relay = OutboxRelay(settings, engine)
     stop = threading.Event()
     thread = threading.Thread(target=relay.run_forever, args=(stop, 1.0), daemon=True)

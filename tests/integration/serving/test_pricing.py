@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from serving.pricing.tables import coupon_redemptions
 from shoplake.config import Settings
 from shoplake.db import make_engine
-
-from .conftest import Caller, MakeCaller
+from tests.support.callers import Caller, MakeCaller
 
 MakeProduct = Callable[..., dict[str, Any]]
 MakePromotion = Callable[..., dict[str, Any]]

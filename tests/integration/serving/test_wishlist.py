@@ -11,13 +11,12 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from serving.outbox import outbox
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent, EventData, parse_data
 from shoplake.events.wishlist import WishlistItemAdded, WishlistItemRemoved
-
-from .conftest import Caller
+from shoplake.outbox import outbox
+from tests.support.callers import Caller
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from shoplake.search.facets import FACETABLE_ATTRIBUTES
 from shoplake.search.query import SearchParams, SearchSort, search_body, suggest_body
 from shoplake.search.text import expand, fold, singular
 
@@ -28,10 +27,6 @@ def test_expand_rewrites_single_and_multi_word_synonyms() -> None:
     assert expand(fold("red sneakers")) == ["red sneaker", "red running shoe", "red trail runner"]
     assert "cast iron pan" in expand(fold("frying pan"))
     assert expand("tent") == ["tent"]
-
-
-def test_facetable_attributes_come_from_the_demo_catalog() -> None:
-    assert {"color", "size", "capacity", "connectivity", "material"} <= set(FACETABLE_ATTRIBUTES)
 
 
 def test_facet_filters_go_to_the_post_filter_and_not_their_own_facet() -> None:

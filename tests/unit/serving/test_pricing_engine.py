@@ -379,9 +379,18 @@ def test_no_combination_ever_goes_below_zero_or_uses_fractions() -> None:
             )
         result = quote(lines, promotions)
         assert_consistent(result)
-        # The chosen option is never worse than any single promotion on its own.
-        for p in promotions:
-            assert result.discount_cents >= quote(lines, [p]).discount_cents or p.stackable
+        # The engine's choice: the larger of "every stackable together" and "each
+        # non-stackable alone" — each option priced on its own, where nothing is left to choose.
+        stackables = [p for p in promotions if p.stackable]
+        options = [quote(lines, stackables).discount_cents] + [
+            quote(lines, [p]).discount_cents for p in promotions if not p.stackable
+        ]
+        assert result.discount_cents == max(options)
+        # A stackable promotion is never lost by stacking: the set gives at least what it
+        # gives alone.
+        for p in stackables:
+            alone = quote(lines, [p]).discount_cents
+            assert options[0] >= alone, (p, options[0], alone)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 def spark(settings: Settings) -> SparkSession:
     """The suite's one Spark session (get_spark returns it if it runs); these tests need no
     Kafka, so they do not wait for the stack."""
-    from spark_jobs.session import get_spark
+    from shoplake.spark import get_spark
 
     return get_spark(settings, app_name="shoplake-tests")
 

@@ -28,7 +28,16 @@ def _catch_up(console: Console) -> None:
     """`shoplake stream search --once`: the consumer applies what is on Kafka, then stops
     (a subprocess, so `serving` never imports `streaming`)."""
     began = time.monotonic()
-    argv = [sys.executable, "-m", "shoplake.cli", "stream", "search", "--once", "--idle-s", "2"]
+    argv = [
+        sys.executable,
+        "-m",
+        "shoplake_cli.main",
+        "stream",
+        "search",
+        "--once",
+        "--idle-s",
+        "2",
+    ]
     done = subprocess.run(
         argv, env=child_env(), capture_output=True, text=True, timeout=300, check=False
     )

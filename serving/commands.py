@@ -1,4 +1,5 @@
-"""`shoplake serve`, `shoplake outbox relay` and `shoplake users create-admin`."""
+"""The serving layer's commands: `shoplake serve`, `outbox`, `users`, `inventory`, `orders` and
+`db revision` (serving owns the OLTP schema). Heavy imports stay inside each command."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from shoplake.config import get_settings
 
 outbox_app = typer.Typer(help="The transactional outbox.")
 users_app = typer.Typer(help="Accounts administration.")
+inventory_app = typer.Typer(help="The stock ledger: expired holds and the Redis admission gate.")
+orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way.")
 
 
 def serve(
@@ -115,16 +118,84 @@ def create_admin(
     console.print(f"created admin {user.email} ({user.id})")
 
 
-cache_app = typer.Typer(help="The product read cache.")
+@inventory_app.command("sweep")
+def inventory_sweep() -> None:
+    """Release the stock of reservations whose orders were not paid in time."""
+    import redis
+
+    from serving.inventory import service
+    from shoplake.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=2)
+    client = redis.Redis.from_url(settings.redis_endpoint, decode_responses=True)
+    try:
+        result = service.sweep_expired(
+            engine,
+            gate=service.gate_for(client, settings),
+            batch=settings.inventory_sweep_batch,
+        )
+        console.print(f"released {result.units} units held by {result.orders} expired orders")
+    finally:
+        client.close()
+        engine.dispose()
 
 
-@cache_app.command("invalidator")
-def cache_invalidator() -> None:
-    """Drop cached products as catalog events arrive (one per API deployment); until interrupted."""
-    from streaming.cache_invalidator import run_forever
+@inventory_app.command("rebuild-gate")
+def inventory_rebuild_gate() -> None:
+    """Set the Redis stock gate of every tracked SKU from the Postgres ledger."""
+    import redis
 
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    console.print("cache invalidator running (Ctrl-C to stop)")
-    run_forever(get_settings(), stop)
+    from serving.inventory import service
+    from serving.inventory.gate import StockGate
+    from shoplake.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=1)
+    client = redis.Redis.from_url(settings.redis_endpoint, decode_responses=True)
+    try:
+        keys = service.rebuild_gate(engine, StockGate(client))
+        console.print(f"stock gate rebuilt: {keys} SKUs")
+    finally:
+        client.close()
+        engine.dispose()
+
+
+@orders_app.command("sweep")
+def orders_sweep(
+    grace_s: float | None = typer.Option(
+        None,
+        help="settle orders pending longer than this (default SHOPLAKE_ORDERS_PENDING_GRACE_S)",
+    ),
+) -> None:
+    """Confirm, cancel or fail every order still PENDING_PAYMENT after the grace period."""
+    import redis
+
+    from serving.checkout import service
+    from serving.payments.factory import make_gateway
+    from shoplake.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=2)
+    client = redis.Redis.from_url(settings.redis_endpoint, decode_responses=True)
+    try:
+        result = service.sweep(engine, client, settings, make_gateway(settings), grace_s=grace_s)
+        console.print(
+            f"confirmed {result.confirmed}, payment failed {result.failed}, "
+            f"cancelled {result.cancelled}, left for later {result.skipped}"
+        )
+    finally:
+        client.close()
+        engine.dispose()
+
+
+def db_revision(
+    message: str = typer.Option(..., "-m", "--message"),
+    autogenerate: bool = typer.Option(True, help="compare the tables with the database"),
+) -> None:
+    """Write the next migration (`000N_<message>.py`) from the tables of every serving domain."""
+    import serving.tables  # noqa: F401 - registers every table on shoplake.db.metadata
+    from shoplake import db
+
+    path = db.revision(get_settings(), message, autogenerate=autogenerate)
+    console.print(f"wrote {path}: review it, then `shoplake db upgrade`")

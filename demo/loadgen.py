@@ -4,23 +4,29 @@ The mix follows shoppers: many views and searches, fewer cart changes, a checkou
 (cart checked out → order placed → stock reserved → payment authorized → captured and confirmed,
 or declined, released and cancelled), later shipping, and a trickle of catalog, stock and sign-up
 events. Every event is built through its pydantic model, so the stream is valid by construction.
+
+The story is told by hand for the types it knows; every other registered type (a new domain's
+events, a refund, a discontinuation...) is still in the mix, as examples built from its model
+(`example_data`), so the lake's tests carry each type of the contract without a list to keep.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import random
+import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Union, get_args, get_origin
 
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+import annotated_types
+from kafka import KafkaProducer
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from shoplake.config import Settings
-from shoplake.events import DOMAINS, CloudEvent, EventData, topic_for
+from shoplake.events import DOMAINS, REGISTRY, CloudEvent, EventData, topic_for
 from shoplake.events.behaviour import ProductViewed, RecommendationClicked, SearchPerformed
 from shoplake.events.cart import CartCheckedOut, CartItemAdded, CartItemRemoved
 from shoplake.events.catalog import PriceChanged, ProductCreated, ProductUpdated
@@ -45,6 +51,90 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+# The types ShopStory tells by hand; the others come from `example_data`.
+STORY_TYPES = frozenset(
+    model.event_type()
+    for model in (
+        ProductViewed,
+        RecommendationClicked,
+        SearchPerformed,
+        CartCheckedOut,
+        CartItemAdded,
+        CartItemRemoved,
+        PriceChanged,
+        ProductCreated,
+        ProductUpdated,
+        StockReceived,
+        StockReleased,
+        StockReserved,
+        OrderCancelled,
+        OrderConfirmed,
+        OrderPlaced,
+        OrderStatusChanged,
+        PaymentAuthorized,
+        PaymentCaptured,
+        PaymentDeclined,
+        UserRegistered,
+        WishlistItemAdded,
+        WishlistItemRemoved,
+    )
+)
+
+
+def _bound(info: FieldInfo | None, kind: type, attribute: str, default: int) -> int:
+    """The field's `ge`, `le` or `max_length` constraint, or `default`."""
+    for constraint in info.metadata if info is not None else ():
+        if isinstance(constraint, kind):
+            return int(getattr(constraint, attribute))
+    return default
+
+
+def _example(annotation: Any, name: str, rng: random.Random, info: FieldInfo | None) -> Any:
+    """A valid value for one field, from its annotation and constraints."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return _example(members[0], name, rng, info)
+    if origin is Literal:
+        return rng.choice(get_args(annotation))
+    if origin is list:
+        return [_example(get_args(annotation)[0], name, rng, None)]
+    if origin is dict or annotation is Any:
+        return {}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return {
+            field: _example(f.annotation, field, rng, f)
+            for field, f in annotation.model_fields.items()
+        }
+    if annotation is bool:
+        return rng.random() < 0.5
+    if annotation is int:
+        low = _bound(info, annotated_types.Ge, "ge", 0)
+        high = min(_bound(info, annotated_types.Le, "le", 1_000), low + 1_000)
+        return rng.randint(low, high)
+    if annotation is float:
+        return rng.random()
+    if annotation is datetime:
+        return _now()
+    if annotation is str:
+        length = _bound(info, annotated_types.MaxLen, "max_length", 64)
+        return f"{name}-{rng.getrandbits(32):08x}"[: max(1, length)]
+    raise TypeError(f"no example for {name}: {annotation!r}; give the story a hint for it")
+
+
+def example_data(
+    model: type[EventData], rng: random.Random, hints: dict[str, Any] | None = None
+) -> EventData:
+    """A valid instance of any event type: hinted fields as given, the others made up."""
+    hints = hints or {}
+    values = {
+        name: hints[name] if name in hints else _example(info.annotation, name, rng, info)
+        for name, info in model.model_fields.items()
+        if info.is_required() or name in hints or rng.random() < 0.5
+    }
+    return model.model_validate(values)
+
+
 class ShopStory:
     """Generates a coherent stream of events; `late_fraction` of them carry an older time."""
 
@@ -67,6 +157,8 @@ class ShopStory:
         self.versions: dict[str, int] = {}
         self.users: list[str] = []
         self.shipping: list[str] = []
+        # Every registered type the story does not tell, taken in turn.
+        self._untold = itertools.cycle(sorted(set(REGISTRY) - STORY_TYPES) or [None])
 
     def _event(self, data: EventData) -> CloudEvent:
         time = self.clock()
@@ -280,6 +372,20 @@ class ShopStory:
                 StockReceived(sku=sku, warehouse_id="WH-1", on_hand=150, reserved=0, quantity=50)
             )
 
+    def _rest_of_contract(self) -> Iterator[CloudEvent]:
+        """One event of a type the story does not tell, tied to the story's products and users."""
+        event_type = next(self._untold)
+        if event_type is None:
+            return
+        hints: dict[str, Any] = {"sku": self.rng.choice(self.skus), "currency": "EUR"}
+        if self.users:
+            hints["user_id"] = self.rng.choice(self.users)
+        model = REGISTRY[event_type]
+        if "version" in model.model_fields:
+            self.versions[hints["sku"]] += 1
+            hints["version"] = self.versions[hints["sku"]]
+        yield self._event(example_data(model, self.rng, hints))
+
     def events(self, count: int) -> Iterator[CloudEvent]:
         """Exactly `count` events: the catalog and first users, then the shopping."""
 
@@ -296,27 +402,14 @@ class ShopStory:
                     yield from self._checkout()
                 elif roll < 0.95:
                     yield from self._ship()
-                elif roll < 0.98:
+                elif roll < 0.975:
                     yield from self._catalog()
-                else:
+                elif roll < 0.99:
                     yield from self._user()
+                else:
+                    yield from self._rest_of_contract()
 
         yield from itertools.islice(steps(), count)
-
-
-def ensure_topics(settings: Settings, topics: Iterable[str], partitions: int = 3) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    try:
-        existing = set(admin.list_topics())
-        new = [
-            NewTopic(topic, num_partitions=partitions, replication_factor=1)
-            for topic in sorted(set(topics) - existing)
-        ]
-        if new:
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(new)
-    finally:
-        admin.close()
 
 
 def domain_topics(namespace: str | None = None) -> dict[str, str]:

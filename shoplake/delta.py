@@ -1,4 +1,7 @@
-"""Delta tables from the registry in `shoplake.lake`: create them, and cast rows to their schema."""
+"""Delta tables from the registry in `shoplake.lake`: create them, read them, cast rows to them.
+
+Shared by bronze (streaming) and silver (spark_jobs), hence in the kernel; it imports pyspark.
+"""
 
 from __future__ import annotations
 

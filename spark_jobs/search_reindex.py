@@ -3,8 +3,9 @@
 Source: `silver.products` (read with delta-rs) when it holds rows, plus a catch-up from Postgres
 of the products changed since silver's newest change (silver lags the truth by the lake's
 schedule, and the consumer will not replay what it applied before the rebuild began); the
-Postgres `products` table alone when silver is empty. Silver first because a full scan belongs
-on the lake, not on the OLTP primary; the catch-up is a small indexed-range read.
+Postgres `products` table alone (the columns `shoplake.catalog` declares) when silver is empty.
+Silver first because a full scan belongs on the lake, not on the OLTP primary; the catch-up is a
+small indexed-range read.
 
 While the new index is built it carries the `<alias>-building` alias, so the search consumer
 writes live changes into it too. Snapshot documents are written with `version_type=external`,
@@ -26,6 +27,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
+from shoplake.catalog import products_read
 from shoplake.config import Settings
 from shoplake.lake import PRODUCT_VIEWS, PRODUCTS
 from shoplake.search.adapter import ProductIndex, make_client
@@ -36,11 +38,6 @@ log = logging.getLogger(__name__)
 Source = Literal["auto", "silver", "postgres"]
 BATCH = 1_000
 CATCH_UP_MARGIN = timedelta(minutes=5)
-
-_PG_COLUMNS = (
-    "sku, name, description, brand, category_path, price_cents, currency, status, attributes, "
-    "image_urls, version, created_at, updated_at"
-)
 
 
 class ReindexError(RuntimeError):
@@ -110,15 +107,16 @@ def postgres_products(
 ) -> Iterator[IndexedProduct]:
     from shoplake.db import make_engine
 
+    query = sa.select(*products_read.c).order_by(products_read.c.sku)
+    if changed_since is not None:
+        query = query.where(products_read.c.updated_at >= changed_since)
     engine = make_engine(settings, pool_size=1)
-    where = " where updated_at >= :since" if changed_since is not None else ""
-    query = sa.text(f"select {_PG_COLUMNS} from products{where} order by sku")  # noqa: S608
     try:
         # REPEATABLE READ: one consistent snapshot however long the scan takes.
         with engine.connect().execution_options(
             isolation_level="REPEATABLE READ", stream_results=True, yield_per=BATCH
         ) as conn:
-            for row in conn.execute(query, {"since": changed_since}).mappings():
+            for row in conn.execute(query).mappings():
                 yield IndexedProduct.model_validate(
                     {**row, "category_path": list(row["category_path"])}
                 )

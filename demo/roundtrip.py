@@ -14,19 +14,17 @@ import duckdb
 import redis
 from deltalake import DeltaTable
 from elasticsearch import Elasticsearch
-from kafka import KafkaAdminClient, KafkaProducer
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
 from pyspark.sql import functions as F
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
 
+from demo.kafka_to_delta import stream_to_delta
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import CloudEvent, topic_for
-from spark_jobs.session import get_spark
-from streaming.kafka_to_delta import stream_to_delta
+from shoplake.kafka import ensure_topics, produce_events
+from shoplake.spark import get_spark
 
 ROUNDTRIP_TOPIC = topic_for("system")
 ROUNDTRIP_TYPE = "shop.system.StackRoundTrip.v1"
@@ -60,37 +58,6 @@ def _expect(condition: bool, message: str) -> None:
 def roundtrip_paths(settings: Settings) -> tuple[Path, Path]:
     lake = Path(settings.lake_path)
     return lake / "system" / "stack_roundtrip", lake / "_checkpoints" / "system_stack_roundtrip"
-
-
-def ensure_topic(settings: Settings, topic: str, partitions: int = 3) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
-    try:
-        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
-    except TopicAlreadyExistsError:
-        pass
-    finally:
-        admin.close()
-
-
-def produce_events(settings: Settings, events: list[CloudEvent]) -> None:
-    """Send events keyed by subject and wait until the broker has acknowledged every one."""
-    producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        acks="all",
-        linger_ms=5,
-    )
-    try:
-        futures = [
-            producer.send(
-                topic_for(event.domain), key=event.subject.encode(), value=event.to_json()
-            )
-            for event in events
-        ]
-        producer.flush(timeout=30)
-        for future in futures:
-            future.get(timeout=30)
-    finally:
-        producer.close(timeout=10)
 
 
 def run_round_trip(settings: Settings, console: Console | None = None) -> RoundTrip:
@@ -160,7 +127,7 @@ def _redis(settings: Settings, run_id: str, detail: list[str]) -> None:
 
 
 def _kafka(settings: Settings, run_id: str, detail: list[str]) -> None:
-    ensure_topic(settings, ROUNDTRIP_TOPIC)
+    ensure_topics(settings, [ROUNDTRIP_TOPIC])
     event = CloudEvent(
         source="/shoplake/demo",
         type=ROUNDTRIP_TYPE,

@@ -1,4 +1,8 @@
-"""The one Spark session factory: Delta Lake and the Kafka source, jars from the local JVM dir."""
+"""The one Spark session factory: Delta Lake and the Kafka source, jars from the local JVM dir.
+
+In the kernel because streaming (bronze) and spark_jobs (silver, reconcile) share it and may not
+import each other. Importing it imports pyspark; `import shoplake` alone does not.
+"""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ same payment for the same idempotency key, and refuses illegal state changes wit
 that is not a `tok_` token is refused without being stored or logged: no card number ever
 reaches its disk.
 
-Run by `shoplake stack` as `uvicorn --factory shoplake.stack.sandbox_gateway_app:create_app`.
+Run by `shoplake stack` as `uvicorn --factory sandbox.payment_gateway:create_app`.
 Handlers are `async` and never await between reading and writing the database, so the event
 loop serialises them: one idempotency key can never be charged twice.
 """

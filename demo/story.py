@@ -21,6 +21,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from demo.catalog import generate
 from serving.accounts import service as accounts
 from serving.accounts.schemas import UserRegister
 from serving.app import create_app
@@ -28,7 +29,6 @@ from serving.outbox import OutboxRelay, drain
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
-from shoplake.demo_catalog import generate
 from shoplake.stack.process import free_port
 
 DEMO_PRODUCTS = 40

@@ -1,5 +1,5 @@
-"""`shoplake stream` (the long-running Kafka → bronze stream) and `shoplake lake` (silver
-merges, reconciliation, compaction and vacuum). Spark is imported inside each command."""
+"""The batch layer's commands: `shoplake lake` (silver merges, reconciliation, compaction and
+vacuum) and `shoplake search reindex`. Spark is imported inside each command."""
 
 from __future__ import annotations
 
@@ -7,34 +7,11 @@ from typing import Annotated
 
 import typer
 
-from shoplake.commands.common import console, fail
+from shoplake.commands.common import TopicsOption, console, fail
 from shoplake.config import get_settings
 
-stream_app = typer.Typer(help="Long-running streams into the lake.", no_args_is_help=True)
 lake_app = typer.Typer(help="The Delta Lake: silver merges, reconcile, optimize, vacuum.")
-
-TopicsOption = Annotated[
-    str | None,
-    typer.Option("--topics", help="regex of the topics to read (default: every domain topic)"),
-]
-
-
-@stream_app.command("bronze")
-def stream_bronze(
-    once: Annotated[
-        bool, typer.Option("--once", help="catch up with what is in Kafka now, then stop")
-    ] = False,
-    topics: TopicsOption = None,
-    deadletter_topic: Annotated[
-        str | None, typer.Option("--deadletter-topic", help="where rejected records go")
-    ] = None,
-) -> None:
-    """Kafka → Delta `bronze.events` (and `bronze.rejected`), exactly once, checkpointed."""
-    from streaming.bronze import run
-
-    settings = get_settings()
-    console.print(f"bronze stream → {settings.lake_path} ({'once' if once else 'continuous'})")
-    run(settings, once=once, topic_pattern=topics, deadletter_topic=deadletter_topic)
+search_app = typer.Typer(help="Product search: the Elasticsearch index.", no_args_is_help=True)
 
 
 @lake_app.command("silver")
@@ -61,9 +38,9 @@ def silver(
 @lake_app.command("reconcile")
 def reconcile(topics: TopicsOption = None) -> None:
     """Counts per event type: outbox (sent) = Kafka = bronze (+ rejected) = silver."""
+    from shoplake.spark import get_spark
     from spark_jobs.reconcile import reconcile as run_reconcile
     from spark_jobs.reconcile import render
-    from spark_jobs.session import get_spark
 
     settings = get_settings()
     result = run_reconcile(get_spark(settings), settings, topic_pattern=topics)
@@ -108,3 +85,28 @@ def vacuum(
 ) -> None:
     """Delete the files no table version within the retention needs."""
     _maintain("vacuum", tables, retention_hours)
+
+
+@search_app.command("reindex")
+def reindex(
+    source: Annotated[
+        str,
+        typer.Option(help="auto (silver when it has rows, else Postgres), silver or postgres"),
+    ] = "auto",
+    alias: Annotated[str | None, typer.Option(help="the alias to rebuild")] = None,
+) -> None:
+    """Build a new index from the source, check its count, swap the alias, drop the old one."""
+    from spark_jobs.search_reindex import ReindexError, run
+
+    if source not in ("auto", "silver", "postgres"):
+        raise fail(f"unknown source {source!r}: auto, silver or postgres")
+    try:
+        result = run(get_settings(), source=source, alias=alias)  # type: ignore[arg-type]
+    except ReindexError as exc:
+        raise fail(f"reindex aborted, the alias is unchanged: {exc}") from None
+    console.print(
+        f"{result.alias} → {result.index}: {result.indexed} documents "
+        f"(source {result.source}: {result.source_count}) in {result.seconds:.1f}s; "
+        f"removed {', '.join(result.removed) or 'nothing'}",
+        highlight=False,
+    )

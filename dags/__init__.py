@@ -1,0 +1,1 @@
+"""Airflow 3 DAGs, thin: each task calls a function that the `shoplake` command also calls."""

@@ -1,0 +1,45 @@
+"""`shoplake demo`: the platform's story end to end, printed as it goes."""
+
+from __future__ import annotations
+
+import typer
+
+from shoplake.commands.common import console, fail
+from shoplake.config import get_settings
+from shoplake.stack import StackError
+
+
+def demo(
+    lake: bool = typer.Option(True, help="land the story's events in bronze and silver"),
+) -> None:
+    """The main job: the platform's story, from the stack round trip to the reconciled lake.
+
+    A round trip through every component, a shopper story through the API, and the story's
+    events landed in bronze and silver and reconciled.
+    """
+    from demo.roundtrip import run_round_trip
+    from demo.search_story import search_demo
+    from demo.story import run_story
+
+    settings = get_settings()
+    try:
+        run_round_trip(settings, console)
+        run_story(settings, console, then=lambda base_url: search_demo(base_url, console))
+    except StackError as exc:
+        raise fail(str(exc)) from None
+    if not lake:
+        return
+    from shoplake.spark import get_spark
+    from spark_jobs.reconcile import reconcile, render
+    from spark_jobs.silver.jobs import run_silver
+    from streaming.bronze import run as run_bronze
+
+    console.print("… bronze: Kafka → Delta (available now)")
+    run_bronze(settings, once=True)
+    console.print("… silver: MERGE into the entity tables")
+    for done in run_silver(settings):
+        console.print(f"   {done.name:24} {done.bronze_rows:>7} bronze rows {done.seconds:6.1f}s")
+    result = reconcile(get_spark(settings), settings)
+    console.print(render(result))
+    if not result.ok:
+        raise fail("the lake does not reconcile")

@@ -1,0 +1,70 @@
+"""The transactional outbox: the table every layer shares, and how an event gets into it.
+
+A service calls `record(conn, event_data, source)` inside the transaction that changes state, so
+the event exists if and only if the change committed. The relay (`serving.outbox`) publishes
+pending rows to Kafka; reconciliation (`spark_jobs.reconcile`) counts what was sent. The table
+lives here, in the kernel, because those layers may not import each other.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy import Connection
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+from shoplake.db import metadata
+from shoplake.events import CloudEvent, EventData
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(always=True), primary_key=True),
+    sa.Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_outbox_pending", "id", postgresql_where=sa.text("sent_at is null")),
+)
+
+
+def record(conn: Connection, data: EventData, source: str) -> CloudEvent:
+    """Add the event to the outbox in the caller's transaction; returns the envelope."""
+    event = data.to_event(source)
+    conn.execute(
+        outbox.insert().values(
+            event_id=event.id,
+            event_type=event.type,
+            topic=data.topic(),
+            key=event.subject,
+            payload=json.loads(event.to_json()),
+        )
+    )
+    return event
+
+
+def sent_counts(conn: Connection, topic_pattern: str) -> Counter[str]:
+    """Rows marked sent, per event type, among the topics matching the (POSIX) regex."""
+    rows = conn.execute(
+        sa.select(outbox.c.event_type, sa.func.count())
+        .where(outbox.c.sent_at.is_not(None), outbox.c.topic.regexp_match(topic_pattern))
+        .group_by(outbox.c.event_type)
+    ).all()
+    return Counter({str(event_type): int(n) for event_type, n in rows})
+
+
+def pending_count(conn: Connection) -> int:
+    """Rows not sent yet."""
+    count = conn.execute(
+        sa.select(sa.func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+    ).scalar()
+    return int(count or 0)

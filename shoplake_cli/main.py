@@ -1,0 +1,46 @@
+"""The `shoplake` command: every layer's command groups under one name.
+
+Each layer owns its commands (`shoplake.commands` for the stack, the schema and the event
+contract; `serving.commands`, `streaming.commands`, `spark_jobs.commands`, `demo.commands`);
+this module only assembles them, so it is the one place that sees every layer. The command
+modules import their heavy dependencies inside each command, so `shoplake --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from demo.commands import demo
+from serving.commands import (
+    db_revision,
+    inventory_app,
+    orders_app,
+    outbox_app,
+    serve,
+    users_app,
+)
+from shoplake.commands.events import events_app
+from shoplake.commands.stack import db_app, stack_app
+from spark_jobs.commands import lake_app, search_app
+from streaming.commands import cache_app, stream_app
+
+app = typer.Typer(help="shoplake: a data-first e-commerce platform.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+# The schema belongs to serving's domains, so serving writes new migrations into the kernel's db.
+db_app.command("revision")(db_revision)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(stream_app, name="stream")
+app.add_typer(lake_app, name="lake")
+app.add_typer(search_app, name="search")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(users_app, name="users")
+app.add_typer(cache_app, name="cache")
+app.add_typer(inventory_app, name="inventory")
+app.add_typer(orders_app, name="orders")
+app.command("serve")(serve)
+app.command("demo")(demo)
+
+
+if __name__ == "__main__":
+    app()
