@@ -40,7 +40,10 @@ def _job(settings: Settings, namespace: str, lake_root: Path) -> BronzeJob:
 
 
 def _delta_rs_ids(path: str) -> list[str]:
-    return DeltaTable(path).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
+    ids: list[str] = (
+        DeltaTable(path).to_pyarrow_table(columns=["event_id"]).column("event_id").to_pylist()
+    )
+    return ids
 
 
 def _duckdb_count(path: str) -> int:

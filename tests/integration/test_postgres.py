@@ -28,7 +28,7 @@ def test_transactions_commit_and_roll_back(settings: Settings, unique: str) -> N
             )  # duplicate: all rolls back
         with engine.connect() as conn:
             rows = conn.execute(text(f"select id, payload->>'brand' from {table}")).all()
-        assert rows == [(1, "acme")]
+        assert [tuple(row) for row in rows] == [(1, "acme")]
     finally:
         with engine.begin() as conn:
             conn.execute(text(f"drop table if exists {table}"))

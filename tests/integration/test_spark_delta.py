@@ -52,7 +52,7 @@ def test_stream_lands_each_event_once_and_every_reader_agrees(
     stream_to_delta(spark, settings, topics=[topic], table_path=table, checkpoint=checkpoint)
 
     spark_rows = _spark_rows(spark, table)
-    assert sorted(r[0] for r in spark_rows) == sorted(e.id for e in first)
+    assert sorted(str(r[0]) for r in spark_rows) == sorted(e.id for e in first)
     assert _delta_rs_rows(table) == spark_rows
 
     # A second run resumes from the checkpoint: only the new events are appended.
@@ -62,7 +62,7 @@ def test_stream_lands_each_event_once_and_every_reader_agrees(
 
     spark_rows = _spark_rows(spark, table)
     assert len(spark_rows) == 40
-    assert sorted(r[0] for r in spark_rows) == sorted(e.id for e in first + second)
+    assert sorted(str(r[0]) for r in spark_rows) == sorted(e.id for e in first + second)
     assert _delta_rs_rows(table) == spark_rows
     assert DeltaTable(str(table)).version() == 1  # one commit per micro-batch run
 

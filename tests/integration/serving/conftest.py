@@ -15,18 +15,8 @@ from serving.app import create_app
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from tests.support.api import generous_limits
 from tests.support.callers import Caller, MakeCaller
-
-
-def generous_limits(settings: Settings) -> Settings:
-    """The suite's own traffic must not trip the rate limits (they have their own test)."""
-    return settings.model_copy(
-        update={
-            "rate_limit_auth_per_minute": 100_000,
-            "rate_limit_write_per_minute": 100_000,
-            "rate_limit_behaviour_per_minute": 100_000,
-        }
-    )
 
 
 @pytest.fixture(scope="session")

@@ -65,8 +65,8 @@ def test_every_outbox_event_matches_its_schema(
         rows = conn.execute(sa.select(outbox.c.event_type, outbox.c.payload)).all()
     engine.dispose()
 
-    seen_types = set()
-    problems = []
+    seen_types: set[str] = set()
+    problems: list[str] = []
     for event_type, payload in rows:
         if event_type not in REGISTRY:
             continue  # test-only rows written straight into the outbox by the relay tests

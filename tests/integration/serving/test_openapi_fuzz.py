@@ -26,7 +26,8 @@ from serving.inventory.tables import stock_levels, stock_movements, stock_reserv
 from serving.pricing.tables import promotions
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
-from tests.support.callers import Caller, generous_limits
+from tests.support.api import generous_limits
+from tests.support.callers import Caller
 
 APP = create_app(generous_limits(get_settings()))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
@@ -61,7 +62,8 @@ def _running_app(api_settings: Settings) -> Iterator[None]:
     derandomize=True,
 )
 def test_no_server_errors_and_responses_match_the_schema(
-    case: schemathesis.Case, admin: Caller
+    case: schemathesis.Case,  # type: ignore[type-arg]
+    admin: Caller,
 ) -> None:
     case.call_and_validate(
         headers=admin.headers,

@@ -26,7 +26,7 @@ def test_a_new_revision_follows_the_chain_and_passes_ruff(tmp_path: Path) -> Non
     newest = max(p.stem for p in (migrations / "versions").glob("0*.py"))
 
     path = db.revision(
-        Settings(_env_file=None),  # type: ignore[call-arg]
+        Settings(_env_file=None),
         "add product reviews",
         autogenerate=False,
         migrations_dir=migrations,

@@ -38,27 +38,25 @@ def test_committed_schemas_match_the_models(tmp_path: Path) -> None:
     )
 
 
-OLD = {
-    "properties": {
-        "sku": {"type": "string", "title": "Sku"},
-        "qty": {"type": "integer"},
-        "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
-    },
-    "required": ["sku", "qty"],
+OLD_PROPERTIES: dict[str, dict[str, object]] = {
+    "sku": {"type": "string", "title": "Sku"},
+    "qty": {"type": "integer"},
+    "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
 }
+OLD: dict[str, object] = {"properties": OLD_PROPERTIES, "required": ["sku", "qty"]}
 
 
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
         (
-            {"properties": {"sku": {"type": "string"}, "note": OLD["properties"]["note"]}},
+            {"properties": {"sku": {"type": "string"}, "note": OLD_PROPERTIES["note"]}},
             "'qty' was removed",
         ),
-        ({"properties": {**OLD["properties"], "qty": {"type": "string"}}}, "'qty' changed type"),
+        ({"properties": {**OLD_PROPERTIES, "qty": {"type": "string"}}}, "'qty' changed type"),
         (
             {
-                "properties": {**OLD["properties"], "extra": {"type": "string"}},
+                "properties": {**OLD_PROPERTIES, "extra": {"type": "string"}},
                 "required": ["sku", "qty", "extra"],
             },
             "'extra' became required",
@@ -73,7 +71,7 @@ def test_breaking_changes_are_named(change: dict[str, object], expected: str) ->
 def test_optional_additions_and_cosmetic_edits_are_compatible() -> None:
     new = {
         "properties": {
-            **OLD["properties"],
+            **OLD_PROPERTIES,
             "sku": {"type": "string", "title": "SKU", "description": "stock keeping unit"},
             "colour": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
         },

@@ -35,7 +35,7 @@ def test_payload_annotations_map_onto_spark_types(
     annotation: Any, field: Any, expected: str
 ) -> None:
     class Probe(BaseModel):
-        value: annotation = field if field is not None else ...  # type: ignore[valid-type]
+        value: annotation = field if field is not None else ...
 
     info = Probe.model_fields["value"]
     assert _spark_type(info.annotation, info) == expected

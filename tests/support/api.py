@@ -1,0 +1,16 @@
+"""The API as the suite runs it: settings whose limits the suite's own traffic cannot trip."""
+
+from __future__ import annotations
+
+from shoplake.config import Settings
+
+
+def generous_limits(settings: Settings) -> Settings:
+    """The suite's own traffic must not trip the rate limits (they have their own test)."""
+    return settings.model_copy(
+        update={
+            "rate_limit_auth_per_minute": 100_000,
+            "rate_limit_write_per_minute": 100_000,
+            "rate_limit_behaviour_per_minute": 100_000,
+        }
+    )
