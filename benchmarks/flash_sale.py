@@ -25,9 +25,10 @@ from benchmarks.harness import api_server, percentiles, write_result
 from serving.accounts import service as accounts
 from serving.accounts.schemas import UserRegister
 from serving.inventory.tables import stock_levels
-from serving.orders.tables import orders, payments
+from serving.orders.tables import orders
 from serving.payments.factory import make_gateway
 from serving.payments.gateway import PaymentStatus
+from serving.payments.tables import payments
 from serving.security import Role, issue_token
 from shoplake.config import get_settings
 from shoplake.db import make_engine

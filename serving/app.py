@@ -24,10 +24,10 @@ from serving.errors import ERROR_RESPONSES, install_error_handlers
 from serving.inventory import service as inventory
 from serving.inventory.router import admin_router as inventory_admin_router
 from serving.inventory.router import router as inventory_router
-from serving.orders.deps import gateway_of
 from serving.orders.router import admin_router as orders_admin_router
 from serving.orders.router import router as orders_router
 from serving.outbox import OutboxRelay, RelayThread
+from serving.payments.deps import gateway_of
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
 from serving.ratelimit import RateLimiter

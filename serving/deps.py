@@ -12,8 +12,10 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
 from serving.errors import ApiError, CommonError
+from serving.payments.deps import gateway_of
 from serving.ratelimit import RateLimiter
 from serving.security import InvalidToken, Role, TokenClaims, decode_token
+from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
 from shoplake.config import Settings
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -131,3 +133,18 @@ def rate_limited(rule: str, per_minute: Callable[[Settings], int]) -> Callable[.
 AuthRateLimit = Depends(rate_limited("auth", lambda s: s.rate_limit_auth_per_minute))
 WriteRateLimit = Depends(rate_limited("write", lambda s: s.rate_limit_write_per_minute))
 BehaviourRateLimit = Depends(rate_limited("behaviour", lambda s: s.rate_limit_behaviour_per_minute))
+
+
+def get_unit_of_work(request: Request) -> UnitOfWork:
+    """The money paths' unit of work for this request: each `with` of it is one transaction;
+    the payment gateway is made (once per process) only if the request uses it."""
+    state = request.app.state
+    return SqlUnitOfWork(
+        state.engine,
+        redis_client=state.redis,
+        settings=state.settings,
+        make_gateway=lambda: gateway_of(state, state.settings),
+    )
+
+
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(get_unit_of_work)]

@@ -23,9 +23,6 @@ from sqlalchemy import Connection, Engine
 from shoplake.config import Settings
 from shoplake.outbox import outbox, pending_count
 
-# Until every domain records through `shoplake.outbox` directly.
-from shoplake.outbox import record as record
-
 log = logging.getLogger(__name__)
 
 # Any constant shared by all relays; only the holder of this lock publishes.

@@ -2,10 +2,22 @@
 
 from serving.accounts import tables as accounts
 from serving.catalog import tables as catalog
+from serving.checkout import tables as checkout
 from serving.inventory import tables as inventory
 from serving.orders import tables as orders
+from serving.payments import tables as payments
 from serving.pricing import tables as pricing
 from serving.wishlist import tables as wishlist
 from shoplake import outbox
 
-__all__ = ["accounts", "catalog", "inventory", "orders", "outbox", "pricing", "wishlist"]
+__all__ = [
+    "accounts",
+    "catalog",
+    "checkout",
+    "inventory",
+    "orders",
+    "outbox",
+    "payments",
+    "pricing",
+    "wishlist",
+]

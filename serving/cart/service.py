@@ -25,7 +25,6 @@ from enum import StrEnum
 import redis
 from sqlalchemy import Connection
 
-from serving import outbox
 from serving.cart import store
 from serving.cart.schemas import (
     CART_TOKEN_PATTERN,
@@ -41,6 +40,8 @@ from serving.inventory import service as inventory
 from serving.pricing import service as pricing
 from serving.pricing.schemas import MAX_LINES, MAX_QUANTITY
 from serving.security import TokenClaims
+from serving.unit_of_work import UnitOfWork
+from shoplake import outbox
 from shoplake.config import Settings
 from shoplake.events.cart import CartItemAdded, CartItemRemoved
 
@@ -90,6 +91,34 @@ def resolve(user: TokenClaims | None, token: str | None, *, create: bool) -> Car
         return None
     token = secrets.token_urlsafe(24)
     return CartRef(anonymous_cart_id(token), None, token, token_created=True)
+
+
+# ---------------------------------------------------------------- checkout's calls
+
+CHECKOUT_CARTS = "cart"
+
+
+def _checkout_carts(uow: UnitOfWork) -> store.CheckoutCarts:
+    return uow.store(CHECKOUT_CARTS, store.RedisCheckoutCarts.on)
+
+
+def cart_to_check_out(uow: UnitOfWork, user_id: str) -> tuple[str, store.CartState]:
+    """The signed-in user's cart id and what it holds now."""
+    cart_id = user_cart_id(user_id)
+    return cart_id, _checkout_carts(uow).read(cart_id)
+
+
+def take_after_commit(uow: UnitOfWork, user_id: str) -> None:
+    """Once the order's transaction commits, the user's cart goes (Redis is not in the
+    transaction). The cart may have changed since it was priced (another device): what was
+    bought was priced from it, so all of it goes."""
+    carts = _checkout_carts(uow)
+    cart_id = user_cart_id(user_id)
+
+    def take() -> None:
+        carts.take(cart_id)
+
+    uow.after_commit(take)
 
 
 def availability(conn: Connection, skus: Sequence[str]) -> dict[str, bool]:

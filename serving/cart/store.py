@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import redis
+
+from serving.unit_of_work import SqlUnitOfWork
 
 # KEYS[1] cart. ARGV: expected version ('' = any), ttl s, op, sku or coupon, quantity,
 # max lines, max quantity per line.
@@ -226,3 +228,26 @@ def merge(
         coupon_taken=bool(int(raw[1])),
         added={line.sku: int(added) for line, added in zip(lines, raw[2:], strict=True)},
     )
+
+
+class CheckoutCarts(Protocol):
+    """What checkout needs of the carts: read one, and take it once the order is paid."""
+
+    def read(self, cart_id: str) -> CartState: ...
+
+    def take(self, cart_id: str) -> CartState: ...
+
+
+class RedisCheckoutCarts:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def on(cls, uow: SqlUnitOfWork) -> RedisCheckoutCarts:
+        return cls(uow.redis)
+
+    def read(self, cart_id: str) -> CartState:
+        return read(self.client, cart_id)
+
+    def take(self, cart_id: str) -> CartState:
+        return take(self.client, cart_id)

@@ -8,9 +8,8 @@ from fastapi import APIRouter, Header, Response
 
 from serving.checkout import service
 from serving.checkout.schemas import IDEMPOTENCY_KEY_PATTERN, CheckoutPublic, CheckoutRequest
-from serving.deps import CurrentUser, EngineDep, RedisDep, SettingsDep, WriteRateLimit
+from serving.deps import CurrentUser, UnitOfWorkDep, WriteRateLimit
 from serving.errors import ERROR_RESPONSES
-from serving.orders.deps import GatewayDep
 
 router = APIRouter(prefix="/v1", tags=["checkout"])
 
@@ -28,10 +27,7 @@ router = APIRouter(prefix="/v1", tags=["checkout"])
 def checkout(
     body: CheckoutRequest,
     user: CurrentUser,
-    engine: EngineDep,
-    client: RedisDep,
-    settings: SettingsDep,
-    gateway: GatewayDep,
+    uow: UnitOfWorkDep,
     response: Response,
     idempotency_key: Annotated[
         str,
@@ -43,6 +39,6 @@ def checkout(
     ],
 ) -> CheckoutPublic:
     """Place the cart as an order and pay for it; the same key never charges twice."""
-    outcome = service.checkout(engine, client, settings, gateway, user, idempotency_key, body)
+    outcome = service.checkout(uow, user, idempotency_key, body)
     response.status_code = outcome.status_code
     return outcome.body

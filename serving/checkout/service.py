@@ -1,4 +1,5 @@
-"""Checkout: a saga of three steps, each stored in `checkout_requests.state`.
+"""Checkout: a saga of three steps, each stored in `checkout_requests.state`, each step's
+transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.py`).
 
 1. One transaction: claim the Idempotency-Key (a concurrent duplicate waits on the key's unique
    index until this commits, then sees the row), price the cart server-side, reserve the stock
@@ -6,14 +7,15 @@
    the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
 3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED, coupon claim
-   consumed (`confirmed`), then the cart is cleared; declined → stock released,
+   consumed (`confirmed`), and once that commits the cart is taken; declined → stock released,
    PAYMENT_FAILED (`payment_failed`, 402). GatewayUnavailable means the gateway never took the
    request, so step 3 compensates at once (release, PAYMENT_FAILED, 503). Any other gateway error
-   is ambiguous (the charge may exist): the order stays PENDING_PAYMENT and `sweep` settles it
-   after `orders_pending_grace_s` by asking the gateway `get(key)`.
+   is ambiguous (the charge may exist): the order stays PENDING_PAYMENT and `settle_pending`
+   settles it after `orders_pending_grace_s` by asking the gateway `get(key)`.
 
 The same key always answers with the same order: 200 once confirmed, 202 while step 2 runs, 402
 after a failed payment, 409 if it was cancelled. A key reused with another body is a 422.
+Checkout talks to cart, pricing, inventory, orders and payments through their services only.
 """
 
 from __future__ import annotations
@@ -28,32 +30,31 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import redis
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
-from serving import outbox
 from serving.cart import service as cart
-from serving.cart import store as cart_store
 from serving.checkout.schemas import CheckoutPublic, CheckoutRequest
-from serving.errors import ApiError
+from serving.checkout.store import CheckoutStore, SqlCheckoutStore
+from serving.errors import ApiError, not_found
 from serving.inventory import service as inventory
 from serving.inventory.domain import OutOfStock
 from serving.orders import service as orders
-from serving.orders import store
 from serving.orders.domain import OrderStatus
+from serving.payments import service as payments
 from serving.payments.gateway import (
     GatewayError,
     GatewayUnavailable,
     PaymentGateway,
     PaymentResult,
-    PaymentStatus,
 )
 from serving.pricing import service as pricing
-from serving.pricing.engine import CouponStatus
 from serving.security import TokenClaims
+from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
 from shoplake.config import Settings
 from shoplake.events.cart import CartCheckedOut
 
 SOURCE = "/serving/checkout"
+STORE = "checkout"
 log = logging.getLogger(__name__)
 
 
@@ -89,27 +90,21 @@ def request_hash(user_id: str, body: CheckoutRequest) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def checkout(
-    engine: Engine,
-    client: redis.Redis,
-    settings: Settings,
-    gateway: PaymentGateway,
-    user: TokenClaims,
-    key: str,
-    body: CheckoutRequest,
-) -> Outcome:
-    placed = _step_place(engine, client, settings, user, key, body)
+def _store(uow: UnitOfWork) -> CheckoutStore:
+    return uow.store(STORE, SqlCheckoutStore.on)
+
+
+def checkout(uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest) -> Outcome:
+    placed = _place(uow, user, key, body)
     if isinstance(placed, Outcome):  # the key was known: the same order, nothing charged
         return placed
     order_id, amount, currency = placed
     try:
-        result = gateway.authorize(
+        result = uow.gateway.authorize(
             idempotency_key=key, token=body.payment_token, amount_cents=amount, currency=currency
         )
     except GatewayUnavailable as exc:
-        _step_settle(
-            engine, client, settings, gateway, order_id, None, reason="gateway_unavailable"
-        )
+        settle_payment(uow, order_id, None, reason="gateway_unavailable")
         raise ApiError(
             503,
             CheckoutError.PAYMENT_UNAVAILABLE,
@@ -124,40 +119,35 @@ def checkout(
             "the payment gateway did not answer in time; the order will be settled shortly",
             details={"order_id": order_id},
         ) from exc
-    _step_settle(engine, client, settings, gateway, order_id, result, reason=None)
-    return _replay(engine, key, user.user_id, fresh=True)
+    settle_payment(uow, order_id, result, reason=None)
+    return _replay(uow, key, user.user_id, fresh=True)
 
 
 # ---------------------------------------------------------------- step 1
 
 
-def _step_place(
-    engine: Engine,
-    client: redis.Redis,
-    settings: Settings,
-    user: TokenClaims,
-    key: str,
-    body: CheckoutRequest,
+def _place(
+    uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest
 ) -> Outcome | tuple[str, int, str]:
     fingerprint = request_hash(user.user_id, body)
-    with engine.begin() as conn:
-        if not store.claim_request(conn, key, user.user_id, fingerprint):
-            existing = store.get_request(conn, key)
+    with uow:
+        requests = _store(uow)
+        if not requests.claim(key, user.user_id, fingerprint):
+            existing = requests.get(key)
             if existing is not None:
-                if existing["user_id"] != user.user_id or existing["request_hash"] != fingerprint:
+                if existing.user_id != user.user_id or existing.request_hash != fingerprint:
                     raise ApiError(
                         422,
                         CheckoutError.IDEMPOTENCY_KEY_REUSED,
                         "this Idempotency-Key was used for another request; use a new key",
                     )
-                return _replay_row(conn, existing["order_id"])
+                return _replay_order(uow, existing.order_id)
             raise ApiError(409, CheckoutError.PAYMENT_PENDING, "this checkout is being placed")
-        cart_id = cart.user_cart_id(user.user_id)
-        state = cart_store.read(client, cart_id)
+        cart_id, state = cart.cart_to_check_out(uow, user.user_id)
         if not state.lines:
             raise ApiError(422, CheckoutError.CART_EMPTY, "the cart is empty")
         items = [(line.sku, line.quantity) for line in state.lines]
-        priced = pricing.price_items(conn, client, settings, items, state.coupon)
+        priced = pricing.price_for_checkout(uow, items, state.coupon)
         if priced.unavailable:
             raise ApiError(
                 422,
@@ -168,22 +158,11 @@ def _step_place(
         quote = priced.quote
         order_id = str(uuid.uuid4())
         try:
-            inventory.reserve(
-                conn,
-                order_id,
-                items,
-                inventory.expiry(settings),
-                gate=inventory.gate_for(client, settings),
-            )
-        except OutOfStock as exc:
+            inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
+        except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
             raise inventory.as_api_error(exc) from exc
-        coupon = (
-            quote.coupon.code
-            if quote.coupon is not None and quote.coupon.status == CouponStatus.APPLIED
-            else None
-        )
         orders.place(
-            conn,
+            uow,
             order_id=order_id,
             user_id=user.user_id,
             idempotency_key=key,
@@ -191,7 +170,7 @@ def _step_place(
             subtotal_cents=quote.subtotal_cents,
             discount_cents=quote.discount_cents,
             total_cents=quote.total_cents,
-            coupon_code=coupon,
+            coupon_code=pricing.applied_coupon(quote),
             shipping_address=body.shipping_address.model_dump(mode="json"),
             lines=[
                 {
@@ -205,8 +184,7 @@ def _step_place(
                 for line in quote.lines
             ],
         )
-        outbox.record(
-            conn,
+        uow.record(
             CartCheckedOut(
                 cart_id=cart_id,
                 user_id=user.user_id,
@@ -215,77 +193,62 @@ def _step_place(
             ),
             SOURCE,
         )
-        store.set_request(conn, key, state=State.AUTHORIZING, order_id=order_id)
-        return order_id, quote.total_cents, quote.currency
+        requests.set_state(key, State.AUTHORIZING, order_id=order_id)
+        uow.commit()
+    return order_id, quote.total_cents, quote.currency
 
 
 # ---------------------------------------------------------------- step 3 (and the sweeper's)
 
 
-def _step_settle(
-    engine: Engine,
-    client: redis.Redis,
-    settings: Settings,
-    gateway: PaymentGateway,
-    order_id: str,
-    result: PaymentResult | None,
-    *,
-    reason: str | None,
+def settle_payment(
+    uow: UnitOfWork, order_id: str, result: PaymentResult | None, *, reason: str | None
 ) -> OrderStatus:
     """Settle a PENDING_PAYMENT order from what the gateway said (None: never authorized).
 
     Runs on the locked order, so the saga and the sweeper settle it once; an authorization
     that arrives for an order already settled otherwise is voided.
     """
-    approved = result is not None and result.status in (
-        PaymentStatus.AUTHORIZED,
-        PaymentStatus.CAPTURED,
-    )
-    with engine.begin() as conn:
-        order = orders.load(conn, order_id, lock=True)
+    approved = payments.is_approved(result)
+    with uow:
+        order = orders.load(uow, order_id, lock=True)
         if order is None:
-            raise ApiError(404, "NOT_FOUND", f"order '{order_id}' not found")
-        row = store.get_order(conn, order_id)
-        assert row is not None
-        key = row["idempotency_key"]
+            raise not_found("order", order_id)
         if order.status is not OrderStatus.PENDING_PAYMENT:
             if (
                 approved
                 and result is not None
                 and order.status is not OrderStatus.CONFIRMED
-                and store.payment_of(conn, order_id) is None
+                and payments.payment_of(uow, order_id) is None
             ):
-                orders.void_late_authorization(gateway, result)
+                payments.void_late_authorization(uow, result)
             return order.status
+        requests = _store(uow)
         if approved and result is not None:
-            sold = orders.confirm_paid(conn, order, gateway, result)
-            if sold is None:
-                store.set_request(conn, key, state=State.CANCELLED)
-                return OrderStatus.CANCELLED
-            if row["coupon_code"]:
-                store.consume_coupon(conn, row["coupon_code"], order.user_id, order_id)
-            store.set_request(conn, key, state=State.CONFIRMED)
+            if orders.confirm_paid(uow, order, result) is None:  # the hold had expired
+                requests.set_state(order.idempotency_key, State.CANCELLED)
+                uow.commit()
+                return order.status
+            if order.coupon_code:
+                pricing.consume_coupon(uow, order.coupon_code, order.user_id, order_id)
+            requests.set_state(order.idempotency_key, State.CONFIRMED)
+            cart.take_after_commit(uow, order.user_id)
         else:
             why = reason or (result.decline_reason if result else None) or "declined"
-            orders.fail_payment(
-                conn, order, client, settings, gateway=gateway.name, reason=why, result=result
-            )
-            store.set_request(conn, key, state=State.PAYMENT_FAILED)
-    if approved:
-        # After the commit: Redis is not in the transaction. The cart may have changed since
-        # step 1 (another device): what was bought was priced from it, so all of it goes.
-        cart_store.take(client, cart.user_cart_id(order.user_id))
+            orders.fail_payment(uow, order, reason=why, result=result)
+            requests.set_state(order.idempotency_key, State.PAYMENT_FAILED)
+        uow.commit()
     return order.status
 
 
 # ---------------------------------------------------------------- answers
 
 
-def _replay(engine: Engine, key: str, user_id: str, *, fresh: bool) -> Outcome:
-    with engine.connect() as conn:
-        existing = store.get_request(conn, key)
-        assert existing is not None and existing["user_id"] == user_id
-        outcome = _replay_row(conn, existing["order_id"])
+def _replay(uow: UnitOfWork, key: str, user_id: str, *, fresh: bool) -> Outcome:
+    with uow:
+        existing = _store(uow).get(key)
+        assert existing is not None and existing.user_id == user_id
+        outcome = _replay_order(uow, existing.order_id)
     if fresh:
         return Outcome(
             CheckoutPublic(order=outcome.body.order, replayed=False),
@@ -294,10 +257,10 @@ def _replay(engine: Engine, key: str, user_id: str, *, fresh: bool) -> Outcome:
     return outcome
 
 
-def _replay_row(conn: Connection, order_id: str | None) -> Outcome:
+def _replay_order(uow: UnitOfWork, order_id: str | None) -> Outcome:
     if order_id is None:  # cannot happen once step 1 committed; be explicit anyway
         raise ApiError(409, CheckoutError.PAYMENT_PENDING, "this checkout is still being placed")
-    order = orders.order_public(conn, order_id)
+    order = orders.order_public(uow, order_id)
     if order.status is OrderStatus.PAYMENT_FAILED:
         reason = order.history[-1].reason if order.history else None
         code = (
@@ -334,6 +297,43 @@ class SweepResult:
     skipped: int = 0
 
 
+def settle_pending(
+    uow: UnitOfWork, *, now: datetime | None = None, grace_s: float | None = None
+) -> SweepResult:
+    """Settle every order left PENDING_PAYMENT longer than the grace period, by asking the
+    gateway what became of its key: authorized → confirmed (or voided and cancelled if the
+    hold was released meanwhile), never seen or declined → stock released, PAYMENT_FAILED.
+    A gateway that does not answer leaves the order for the next run."""
+    now = now or datetime.now(UTC)
+    grace = uow.settings.orders_pending_grace_s if grace_s is None else grace_s
+    with uow:
+        pending = orders.pending_before(
+            uow, now - timedelta(seconds=grace), uow.settings.orders_sweep_batch
+        )
+    counts = {"confirmed": 0, "failed": 0, "cancelled": 0, "skipped": 0}
+    for order_id in pending:
+        with uow:
+            order = orders.load(uow, order_id, lock=False)
+        if order is None:
+            continue
+        try:
+            result = uow.gateway.get(order.idempotency_key)
+        except GatewayError as exc:
+            log.warning("sweep: gateway did not answer for order %s: %s", order_id, exc)
+            counts["skipped"] += 1
+            continue
+        status = settle_payment(
+            uow, order_id, result, reason=None if result is not None else "never_authorized"
+        )
+        if status is OrderStatus.CONFIRMED:
+            counts["confirmed"] += 1
+        elif status is OrderStatus.CANCELLED:
+            counts["cancelled"] += 1
+        elif status is OrderStatus.PAYMENT_FAILED:
+            counts["failed"] += 1
+    return SweepResult(**counts)
+
+
 def sweep(
     engine: Engine,
     client: redis.Redis,
@@ -343,44 +343,9 @@ def sweep(
     now: datetime | None = None,
     grace_s: float | None = None,
 ) -> SweepResult:
-    """Settle every order left PENDING_PAYMENT longer than the grace period, by asking the
-    gateway what became of its key: authorized → confirmed (or voided and cancelled if the
-    hold was released meanwhile), never seen or declined → stock released, PAYMENT_FAILED.
-    A gateway that does not answer leaves the order for the next run."""
-    now = now or datetime.now(UTC)
-    grace = settings.orders_pending_grace_s if grace_s is None else grace_s
-    with engine.connect() as conn:
-        pending = store.stale_pending(
-            conn, now - timedelta(seconds=grace), settings.orders_sweep_batch
-        )
-    counts = {"confirmed": 0, "failed": 0, "cancelled": 0, "skipped": 0}
-    for order_id in pending:
-        with engine.connect() as conn:
-            row = store.get_order(conn, order_id)
-        if row is None:
-            continue
-        try:
-            result = gateway.get(row["idempotency_key"])
-        except GatewayError as exc:
-            log.warning("sweep: gateway did not answer for order %s: %s", order_id, exc)
-            counts["skipped"] += 1
-            continue
-        status = _step_settle(
-            engine,
-            client,
-            settings,
-            gateway,
-            order_id,
-            result,
-            reason=None if result is not None else "never_authorized",
-        )
-        if status is OrderStatus.CONFIRMED:
-            counts["confirmed"] += 1
-        elif status is OrderStatus.CANCELLED:
-            counts["cancelled"] += 1
-        elif status is OrderStatus.PAYMENT_FAILED:
-            counts["failed"] += 1
-    return SweepResult(**counts)
+    """`settle_pending` over the database (`shoplake orders sweep`, the API's maintenance)."""
+    uow = SqlUnitOfWork(engine, redis_client=client, settings=settings, gateway=gateway)
+    return settle_pending(uow, now=now, grace_s=grace_s)
 
 
 def sweep_in_app(

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, status
 
 from serving.catalog.schemas import SKU_PATTERN
-from serving.deps import ConnDep, RedisDep, SettingsDep, StaffUser, WriteRateLimit
+from serving.deps import StaffUser, UnitOfWorkDep, WriteRateLimit
 from serving.inventory import service
 from serving.inventory.schemas import (
     WAREHOUSE_PATTERN,
@@ -27,11 +27,9 @@ WarehousePath = Annotated[str, Path(pattern=WAREHOUSE_PATTERN)]
 
 
 @router.get("/{sku}")
-def get_availability(
-    sku: SkuPath, conn: ConnDep, redis: RedisDep, settings: SettingsDep
-) -> StockAvailability:
+def get_availability(sku: SkuPath, uow: UnitOfWorkDep) -> StockAvailability:
     """Units that can be bought now, per warehouse and in total."""
-    return service.availability(conn, redis, settings, sku)
+    return service.availability(uow, sku)
 
 
 @admin_router.put("/{sku}/{warehouse_id}", dependencies=[WriteRateLimit])
@@ -40,20 +38,11 @@ def set_stock(
     warehouse_id: WarehousePath,
     body: StockSet,
     user: StaffUser,
-    conn: ConnDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    uow: UnitOfWorkDep,
 ) -> StockLevelPublic:
     """Set on hand after a count; recorded as an adjustment by the difference."""
-    service.require_product(conn, redis, settings, sku)
-    return service.set_on_hand(
-        conn,
-        sku,
-        warehouse_id,
-        body.on_hand,
-        note=body.note,
-        actor_id=user.user_id,
-        gate=service.gate_for(redis, settings),
+    return service.count_stock(
+        uow, sku, warehouse_id, body.on_hand, note=body.note, actor_id=user.user_id
     )
 
 
@@ -67,20 +56,11 @@ def adjust_stock(
     warehouse_id: WarehousePath,
     body: StockAdjustment,
     user: StaffUser,
-    conn: ConnDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    uow: UnitOfWorkDep,
 ) -> StockLevelPublic:
     """Add or remove units (damage, loss, found stock) with a reason."""
-    service.require_product(conn, redis, settings, sku)
-    return service.adjust(
-        conn,
-        sku,
-        warehouse_id,
-        body.delta,
-        body.reason,
-        actor_id=user.user_id,
-        gate=service.gate_for(redis, settings),
+    return service.adjust_stock(
+        uow, sku, warehouse_id, body.delta, body.reason, actor_id=user.user_id
     )
 
 
@@ -94,20 +74,11 @@ def receive_stock(
     warehouse_id: WarehousePath,
     body: StockReceipt,
     user: StaffUser,
-    conn: ConnDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    uow: UnitOfWorkDep,
 ) -> StockLevelPublic:
     """Units arrived from a supplier."""
-    service.require_product(conn, redis, settings, sku)
-    return service.receive(
-        conn,
-        sku,
-        warehouse_id,
-        body.quantity,
-        body.reference,
-        actor_id=user.user_id,
-        gate=service.gate_for(redis, settings),
+    return service.receive_stock(
+        uow, sku, warehouse_id, body.quantity, body.reference, actor_id=user.user_id
     )
 
 
@@ -115,11 +86,9 @@ def receive_stock(
 def list_movements(
     sku: SkuPath,
     _user: StaffUser,
-    conn: ConnDep,
-    redis: RedisDep,
-    settings: SettingsDep,
+    uow: UnitOfWorkDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
 ) -> MovementsPage:
     """The SKU's movements over all warehouses, newest first."""
-    return service.movements(conn, redis, settings, sku, limit=limit, before=before)
+    return service.movements(uow, sku, limit=limit, before=before)

@@ -1,17 +1,22 @@
-"""Use cases of the stock ledger, each inside the caller's transaction (its unit of work).
+"""Use cases of the stock ledger, each inside a unit of work (`serving/unit_of_work.py`).
 
-For checkout (same transaction as its order):
-- `reserve(conn, order_id, lines, expires_at, gate=...)` holds stock for every line or raises
+For checkout, inside its unit (the order's transaction):
+- `reserve(uow, order_id, lines, expires_at)` holds stock for every line or raises
   `domain.OutOfStock` naming the short SKUs, having changed nothing (it runs in a savepoint);
-- `release(conn, order_id, reason, gate=...)` gives held stock back (idempotent);
-- `commit_sale(conn, order_id)` turns held stock into sold stock (idempotent; NotReserved when
-  the hold was released, e.g. it expired before payment).
-For operators: `set_on_hand`, `adjust`, `receive`. For everyone: `availability`, and
-`sku_availability` (the cart's seam). For schedulers: `sweep_expired`, `rebuild_gate`.
+- `release(uow, order_id, reason)` gives held stock back (idempotent);
+- `commit_sale(uow, order_id)` turns held stock into sold stock (idempotent; NotReserved when
+  the hold was released, e.g. it expired before payment);
+- `receive(uow, ...)` puts units back on a shelf (a cancelled order's restock).
+For operators, each in a unit of its own: `count_stock`, `adjust_stock`, `receive_stock`,
+`movements`. For everyone: `availability`, and `sku_availability` (the cart's seam, on a
+plain connection). For schedulers: `release_expired` (`sweep_expired` on an engine),
+`rebuild_gate`, `run_maintenance`.
 
 Each change writes its movement row and its events to the outbox in the same transaction. The
-Redis gate follows each change before the commit; a transaction that then rolls back leaves it
-off by that change until the next `rebuild_gate` (which runs at app start and from the CLI).
+Redis gate follows each release, receipt and adjustment after the commit (so it never runs
+ahead of the ledger); `reserve` takes gate units before Postgres and gives them back at once if
+it fails. A transaction rolled back after a successful `reserve` leaves the gate low until the
+next `rebuild_gate` (app start, the CLI, `run_maintenance`).
 """
 
 from __future__ import annotations
@@ -23,10 +28,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import redis
-from sqlalchemy import Connection, Engine, RowMapping
+from sqlalchemy import Connection, Engine
 
-from serving import outbox
-from serving.catalog import service as catalog
 from serving.errors import ApiError, not_found
 from serving.inventory import domain, store
 from serving.inventory.domain import (
@@ -46,6 +49,7 @@ from serving.inventory.schemas import (
     StockLevelPublic,
     WarehouseAvailability,
 )
+from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
 from shoplake.config import Settings
 
 SOURCE = "/serving/inventory"
@@ -73,6 +77,11 @@ def _api_errors() -> Iterator[None]:
         raise as_api_error(exc) from exc
 
 
+STORE = "inventory"
+GATE = "inventory.gate"
+CATALOG = "inventory.catalog"
+
+
 def gate_for(client: redis.Redis, settings: Settings) -> StockGate | None:
     return StockGate(client) if settings.stock_gate_enabled else None
 
@@ -82,53 +91,64 @@ def expiry(settings: Settings, now: datetime | None = None) -> datetime:
     return (now or datetime.now(UTC)) + timedelta(seconds=settings.reservation_ttl_s)
 
 
-def _record(conn: Connection, movement: Movement, actor_id: str | None = None) -> None:
-    store.add_movement(conn, movement, actor_id)
+def _store(uow: UnitOfWork) -> store.InventoryStore:
+    return uow.store(STORE, store.SqlInventoryStore.on)
+
+
+def _gate(uow: UnitOfWork) -> StockGate | None:
+    return uow.store(GATE, lambda u: gate_for(u.redis, u.settings))
+
+
+def _record(uow: UnitOfWork, movement: Movement, actor_id: str | None = None) -> None:
+    _store(uow).add_movement(movement, actor_id)
     for event in domain.events_of(movement):
-        outbox.record(conn, event, SOURCE)
+        uow.record(event, SOURCE)
 
 
-def _follow(gate: StockGate | None, before: StockLevel, after: StockLevel) -> None:
-    if gate is not None:
-        gate.shift(after.sku, after.available - before.available)
+def _follow(uow: UnitOfWork, before: StockLevel, after: StockLevel) -> None:
+    """The gate follows the ledger once the change is committed, never ahead of it."""
+    gate = _gate(uow)
+    delta = after.available - before.available
+    if gate is not None and delta:
+        uow.after_commit(lambda: gate.shift(after.sku, delta))
 
 
 # ---------------------------------------------------------------- checkout's calls
 
 
 def reserve(
-    conn: Connection,
+    uow: UnitOfWork,
     order_id: str,
     lines: Sequence[tuple[str, int]],
     expires_at: datetime,
-    *,
-    gate: StockGate | None = None,
 ) -> list[Reservation]:
     """Hold stock for every line, all or nothing; OutOfStock names the short SKUs.
 
-    With a gate, sold-out hot SKUs are refused before Postgres is touched. Lines of untracked
-    SKUs get no reservation. Calling it twice for one order raises AlreadyReserved.
+    With the unit's gate, sold-out hot SKUs are refused before Postgres is touched. Lines of
+    untracked SKUs get no reservation. Calling it twice for one order raises AlreadyReserved.
     """
     merged = domain.merge_lines(lines)
+    gate = _gate(uow)
     admissions: list[Admission] = []
     if gate is not None:  # first, so that a sold-out hot SKU costs no Postgres round trip
         admissions, sold_out = gate.admit_all(merged)
         if sold_out:
             raise OutOfStock(sold_out)
+    ledger = _store(uow)
     try:
-        if store.has_reservations(conn, order_id):
+        if ledger.has_reservations(order_id):
             raise domain.AlreadyReserved(f"order '{order_id}' already holds stock")
-        with conn.begin_nested():
-            allocations = domain.allocate(store.SqlStockLedger(conn), merged)
+        with uow.savepoint():
+            allocations = domain.allocate(ledger, merged)
             reservations = [
                 Reservation(order_id, a.sku, a.warehouse_id, a.quantity, expires_at)
                 for a in allocations
             ]
             if reservations:
-                store.insert_reservations(conn, reservations)
+                ledger.insert_reservations(reservations)
             for a in allocations:
                 _record(
-                    conn,
+                    uow,
                     Movement(MovementReason.RESERVATION, a.before, a.after, order_id=order_id),
                 )
     except Exception:
@@ -138,46 +158,44 @@ def reserve(
     return reservations
 
 
-def release(
-    conn: Connection, order_id: str, reason: str, *, gate: StockGate | None = None
-) -> list[Reservation]:
+def release(uow: UnitOfWork, order_id: str, reason: str) -> list[Reservation]:
     """Give back what the order holds; the reservations released (none when nothing is held)."""
-    held = store.reservations_of(conn, order_id, status=ReservationStatus.HELD, lock=True)
+    ledger = _store(uow)
+    held = ledger.reservations_of(order_id, status=ReservationStatus.HELD, lock=True)
     for r in held:
-        after = store.shift_level(conn, r.sku, r.warehouse_id, on_hand=0, reserved=-r.quantity)
+        after = ledger.shift_level(r.sku, r.warehouse_id, on_hand=0, reserved=-r.quantity)
         before = StockLevel(r.sku, r.warehouse_id, after.on_hand, after.reserved + r.quantity)
         _record(
-            conn,
+            uow,
             Movement(MovementReason.RELEASE, before, after, order_id=order_id, note=reason),
         )
-        _follow(gate, before, after)
+        _follow(uow, before, after)
     if held:
-        store.settle_reservations(conn, order_id, ReservationStatus.RELEASED, reason)
+        ledger.settle_reservations(order_id, ReservationStatus.RELEASED, reason)
     return [_with_status(r, ReservationStatus.RELEASED) for r in held]
 
 
-def commit_sale(conn: Connection, order_id: str) -> list[Reservation]:
+def commit_sale(uow: UnitOfWork, order_id: str) -> list[Reservation]:
     """Held units become sold: on hand and reserved drop by each reservation's quantity.
 
     Idempotent (a sold order returns []); NotReserved when nothing was ever held or the hold
     was released. A hold past its expiry that the sweep has not released yet is still honoured:
     its units were never offered to anyone else.
     """
-    held = store.reservations_of(conn, order_id, status=ReservationStatus.HELD, lock=True)
+    ledger = _store(uow)
+    held = ledger.reservations_of(order_id, status=ReservationStatus.HELD, lock=True)
     if not held:
-        every = store.reservations_of(conn, order_id)
+        every = ledger.reservations_of(order_id)
         if every and all(r.status is ReservationStatus.SOLD for r in every):
             return []
         raise domain.NotReserved(f"order '{order_id}' holds no stock to sell", {"order": order_id})
     for r in held:
-        after = store.shift_level(
-            conn, r.sku, r.warehouse_id, on_hand=-r.quantity, reserved=-r.quantity
-        )
+        after = ledger.shift_level(r.sku, r.warehouse_id, on_hand=-r.quantity, reserved=-r.quantity)
         before = StockLevel(
             r.sku, r.warehouse_id, after.on_hand + r.quantity, after.reserved + r.quantity
         )
-        _record(conn, Movement(MovementReason.SALE, before, after, order_id=order_id))
-    store.settle_reservations(conn, order_id, ReservationStatus.SOLD, None)
+        _record(uow, Movement(MovementReason.SALE, before, after, order_id=order_id))
+    ledger.settle_reservations(order_id, ReservationStatus.SOLD, None)
     return [_with_status(r, ReservationStatus.SOLD) for r in held]
 
 
@@ -188,8 +206,9 @@ def _with_status(r: Reservation, status: ReservationStatus) -> Reservation:
 # ---------------------------------------------------------------- operators
 
 
-def require_product(conn: Connection, client: redis.Redis, settings: Settings, sku: str) -> None:
-    if sku not in catalog.get_products(conn, client, settings, [sku]):
+def require_product(uow: UnitOfWork, sku: str) -> None:
+    catalog_view = uow.store(CATALOG, store.SqlCatalogView)
+    if catalog_view.status_of(sku) is None:
         raise not_found("product", sku)
 
 
@@ -204,132 +223,165 @@ def _public(level: StockLevel) -> StockLevelPublic:
 
 
 def _change_on_hand(
-    conn: Connection,
+    uow: UnitOfWork,
     sku: str,
     warehouse_id: str,
     delta: int,
     movement: MovementReason,
     *,
-    gate: StockGate | None,
     actor_id: str | None,
     reference: str | None = None,
     note: str | None = None,
 ) -> StockLevelPublic:
-    before = store.lock_or_create_level(conn, sku, warehouse_id)
+    ledger = _store(uow)
+    before = ledger.lock_or_create_level(sku, warehouse_id)
     if delta == 0:  # nothing changes: no movement, no event
         return _public(before)
     with _api_errors():
         after = before.adjusted(delta)
-    store.write_level(conn, after)
+    ledger.write_level(after)
     _record(
-        conn,
+        uow,
         Movement(movement, before, after, reference=reference, note=note),
         actor_id,
     )
-    _follow(gate, before, after)
+    _follow(uow, before, after)
     return _public(after)
 
 
 def set_on_hand(
-    conn: Connection,
+    uow: UnitOfWork,
     sku: str,
     warehouse_id: str,
     on_hand: int,
     *,
     note: str | None,
     actor_id: str | None,
-    gate: StockGate | None,
 ) -> StockLevelPublic:
     """A stock count: on hand becomes `on_hand`, recorded as an adjustment by the difference."""
-    before = store.lock_or_create_level(conn, sku, warehouse_id)
+    before = _store(uow).lock_or_create_level(sku, warehouse_id)
     return _change_on_hand(
-        conn,
+        uow,
         sku,
         warehouse_id,
         on_hand - before.on_hand,
         MovementReason.ADJUSTMENT,
-        gate=gate,
         actor_id=actor_id,
         note=note or "count",
     )
 
 
 def adjust(
-    conn: Connection,
+    uow: UnitOfWork,
     sku: str,
     warehouse_id: str,
     delta: int,
     reason: str,
     *,
     actor_id: str | None,
-    gate: StockGate | None,
 ) -> StockLevelPublic:
     if delta == 0:
         raise ApiError(422, InventoryErrorCode.INVALID_LINES, "an adjustment needs a delta")
     return _change_on_hand(
-        conn,
+        uow,
         sku,
         warehouse_id,
         delta,
         MovementReason.ADJUSTMENT,
-        gate=gate,
         actor_id=actor_id,
         note=reason,
     )
 
 
 def receive(
-    conn: Connection,
+    uow: UnitOfWork,
     sku: str,
     warehouse_id: str,
     quantity: int,
     reference: str | None,
     *,
     actor_id: str | None,
-    gate: StockGate | None,
 ) -> StockLevelPublic:
     return _change_on_hand(
-        conn,
+        uow,
         sku,
         warehouse_id,
         quantity,
         MovementReason.RECEIPT,
-        gate=gate,
         actor_id=actor_id,
         reference=reference,
     )
 
 
-def movements(
-    conn: Connection,
-    client: redis.Redis,
-    settings: Settings,
+def count_stock(
+    uow: UnitOfWork,
     sku: str,
+    warehouse_id: str,
+    on_hand: int,
     *,
-    limit: int,
-    before: int | None,
-) -> MovementsPage:
-    require_product(conn, client, settings, sku)
-    rows = store.movements(conn, sku, limit=limit, before_id=before)
-    items = [_movement(row) for row in rows]
+    note: str | None,
+    actor_id: str | None,
+) -> StockLevelPublic:
+    """The staff route: `set_on_hand` of a product the catalog knows, in its own unit."""
+    with uow:
+        require_product(uow, sku)
+        level = set_on_hand(uow, sku, warehouse_id, on_hand, note=note, actor_id=actor_id)
+        uow.commit()
+    return level
+
+
+def adjust_stock(
+    uow: UnitOfWork,
+    sku: str,
+    warehouse_id: str,
+    delta: int,
+    reason: str,
+    *,
+    actor_id: str | None,
+) -> StockLevelPublic:
+    """The staff route: `adjust` of a product the catalog knows, in its own unit."""
+    with uow:
+        require_product(uow, sku)
+        level = adjust(uow, sku, warehouse_id, delta, reason, actor_id=actor_id)
+        uow.commit()
+    return level
+
+
+def receive_stock(
+    uow: UnitOfWork,
+    sku: str,
+    warehouse_id: str,
+    quantity: int,
+    reference: str | None,
+    *,
+    actor_id: str | None,
+) -> StockLevelPublic:
+    """The staff route: `receive` for a product the catalog knows, in its own unit."""
+    with uow:
+        require_product(uow, sku)
+        level = receive(uow, sku, warehouse_id, quantity, reference, actor_id=actor_id)
+        uow.commit()
+    return level
+
+
+def movements(uow: UnitOfWork, sku: str, *, limit: int, before: int | None) -> MovementsPage:
+    with uow:
+        require_product(uow, sku)
+        rows = _store(uow).movements(sku, limit=limit, before_id=before)
+    items = [MovementPublic.model_validate(dict(row)) for row in rows]
     return MovementsPage(items=items, next_before=items[-1].id if len(items) == limit else None)
-
-
-def _movement(row: RowMapping) -> MovementPublic:
-    return MovementPublic.model_validate(dict(row))
 
 
 # ---------------------------------------------------------------- reading
 
 
-def availability(
-    conn: Connection, client: redis.Redis, settings: Settings, sku: str
-) -> StockAvailability:
+def availability(uow: UnitOfWork, sku: str) -> StockAvailability:
     """A shopper's view; 404 for a SKU the catalog does not show."""
-    product = catalog.get_products(conn, client, settings, [sku]).get(sku)
-    if product is None or product.status == "draft":
-        raise not_found("product", sku)
-    levels = store.levels_of(conn, sku)
+    with uow:
+        status = uow.store(CATALOG, store.SqlCatalogView).status_of(sku)
+        if status is None or status == "draft":
+            raise not_found("product", sku)
+        levels = _store(uow).levels_of(sku)
     total = sum(level.available for level in levels)
     return StockAvailability(
         sku=sku,
@@ -344,10 +396,11 @@ def availability(
 
 
 def sku_availability(conn: Connection, skus: Sequence[str]) -> dict[str, bool]:
-    """Whether each SKU can be bought now: untracked SKUs can, tracked ones need available > 0."""
+    """Whether each SKU can be bought now: untracked SKUs can, tracked ones need available > 0.
+    (The cart's seam: it reads on its own connection, outside any unit of work.)"""
     if not skus:
         return {}
-    totals = store.available_totals(conn, list(skus))
+    totals = store.SqlInventoryStore(conn).available_totals(list(skus))
     return {sku: totals.get(sku, 1) > 0 for sku in skus}
 
 
@@ -360,6 +413,31 @@ class SweepResult:
     units: int
 
 
+def release_expired(
+    uow: UnitOfWork, *, now: datetime | None = None, batch: int = 500
+) -> SweepResult:
+    """Release every hold whose order was not paid in time.
+
+    One transaction per order, so that its stock rows lock in the same (sku, warehouse) order
+    as `reserve` and a sweep never deadlocks with checkout. Safe to run in several processes:
+    an order released (or sold) meanwhile has nothing held left and is skipped. The gate gets
+    the units back after each commit, so it never runs ahead of the ledger.
+    """
+    now = now or datetime.now(UTC)
+    orders = units = 0
+    while True:
+        with uow:
+            expired = _store(uow).expired_orders(now, batch)
+        if not expired:
+            return SweepResult(orders, units)
+        for order_id in expired:
+            with uow:
+                released = release(uow, order_id, "expired")
+                uow.commit()
+            orders += bool(released)
+            units += sum(r.quantity for r in released)
+
+
 def sweep_expired(
     engine: Engine,
     *,
@@ -367,33 +445,14 @@ def sweep_expired(
     gate: StockGate | None = None,
     batch: int = 500,
 ) -> SweepResult:
-    """Release every hold whose order was not paid in time.
-
-    One transaction per order, so that its stock rows lock in the same (sku, warehouse) order
-    as `reserve` and a sweep never deadlocks with checkout. Safe to run in several processes:
-    an order released (or sold) meanwhile has nothing held left and is skipped.
-    """
-    now = now or datetime.now(UTC)
-    orders = units = 0
-    while True:
-        with engine.connect() as conn:
-            expired = store.expired_orders(conn, now, batch)
-        if not expired:
-            return SweepResult(orders, units)
-        for order_id in expired:
-            with engine.begin() as conn:
-                released = release(conn, order_id, "expired")
-            if gate is not None:  # after the commit: the gate never runs ahead of the ledger
-                for r in released:
-                    gate.refund(r.sku, r.quantity)
-            orders += bool(released)
-            units += sum(r.quantity for r in released)
+    """`release_expired` on the database, with the gate the caller chose (None: no gate)."""
+    return release_expired(SqlUnitOfWork(engine, stores={GATE: gate}), now=now, batch=batch)
 
 
 def rebuild_gate(engine: Engine, gate: StockGate) -> int:
     """Set every tracked SKU's gate key from the ledger; the number of keys written."""
     with engine.connect() as conn:
-        totals = store.available_totals(conn)
+        totals = store.SqlInventoryStore(conn).available_totals()
     return gate.load(totals)
 
 

@@ -92,6 +92,10 @@ class Order:
     status: OrderStatus
     total_cents: int
     currency: str
+    # The checkout's Idempotency-Key (every gateway call for the order derives from it) and
+    # the coupon the order was priced with, consumed once it is paid.
+    idempotency_key: str = ""
+    coupon_code: str | None = None
     history: list[HistoryEntry] = field(default_factory=list)
     events: list[EventData] = field(default_factory=list)
 

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from serving.deps import ConnDep, CurrentUser, RedisDep, SettingsDep, StaffUser, WriteRateLimit
+from serving.deps import CurrentUser, StaffUser, UnitOfWorkDep, WriteRateLimit
 from serving.orders import service
-from serving.orders.deps import GatewayDep
 from serving.orders.domain import OrderStatus
 from serving.orders.schemas import CancelRequest, OrderPublic, OrdersPage, StatusAdvance
 
@@ -22,61 +21,55 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 @router.get("/orders")
 def list_my_orders(
-    conn: ConnDep, user: CurrentUser, limit: Limit = 20, offset: Offset = 0
+    uow: UnitOfWorkDep, user: CurrentUser, limit: Limit = 20, offset: Offset = 0
 ) -> OrdersPage:
-    return service.list_orders(conn, user_id=user.user_id, status=None, limit=limit, offset=offset)
+    return service.list_orders(uow, user_id=user.user_id, status=None, limit=limit, offset=offset)
 
 
 @router.get("/orders/{order_id}")
-def get_my_order(conn: ConnDep, user: CurrentUser, order_id: OrderId) -> OrderPublic:
+def get_my_order(uow: UnitOfWorkDep, user: CurrentUser, order_id: OrderId) -> OrderPublic:
     """The order with its status history and payment (another customer's order is a 404)."""
-    return service.get_for_user(conn, user.user_id, order_id)
+    return service.get_for_user(uow, user.user_id, order_id)
 
 
 @router.post("/orders/{order_id}/cancel", dependencies=[WriteRateLimit])
 def cancel_my_order(
-    conn: ConnDep,
-    client: RedisDep,
-    settings: SettingsDep,
-    gateway: GatewayDep,
+    uow: UnitOfWorkDep,
     user: CurrentUser,
     order_id: OrderId,
     body: CancelRequest | None = None,
 ) -> OrderPublic:
     """Before shipping: the payment is voided (or refunded), the stock goes back."""
     reason = body.reason if body is not None else None
-    return service.cancel_for_user(conn, client, settings, gateway, user.user_id, order_id, reason)
+    return service.cancel_for_user(uow, user.user_id, order_id, reason)
 
 
 @admin_router.get("/orders")
 def list_orders(
-    conn: ConnDep,
+    uow: UnitOfWorkDep,
     staff: StaffUser,
     status: OrderStatus | None = None,
     user_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> OrdersPage:
-    return service.list_orders(conn, user_id=user_id, status=status, limit=limit, offset=offset)
+    return service.list_orders(uow, user_id=user_id, status=status, limit=limit, offset=offset)
 
 
 @admin_router.post("/orders/{order_id}/refund", dependencies=[WriteRateLimit])
 def refund_order(
-    conn: ConnDep,
-    client: RedisDep,
-    settings: SettingsDep,
-    gateway: GatewayDep,
+    uow: UnitOfWorkDep,
     staff: StaffUser,
     order_id: OrderId,
     body: CancelRequest | None = None,
 ) -> OrderPublic:
     reason = body.reason if body is not None else None
-    return service.refund(conn, client, settings, gateway, order_id, reason, staff.user_id)
+    return service.refund(uow, order_id, reason, staff.user_id)
 
 
 @admin_router.post("/orders/{order_id}/status", dependencies=[WriteRateLimit])
 def advance_order(
-    conn: ConnDep, gateway: GatewayDep, staff: StaffUser, order_id: OrderId, body: StatusAdvance
+    uow: UnitOfWorkDep, staff: StaffUser, order_id: OrderId, body: StatusAdvance
 ) -> OrderPublic:
     """FULFILLING, SHIPPED (captures the payment) or DELIVERED, in that order."""
-    return service.advance(conn, gateway, order_id, body.status, body.reason, staff.user_id)
+    return service.advance(uow, order_id, body.status, body.reason, staff.user_id)

@@ -1,4 +1,5 @@
-"""Orders, their lines and status history, payments, and checkout requests (the saga's log)."""
+"""Orders, their lines and status history (payments and checkout requests have rooms of their
+own: serving/payments/tables.py, serving/checkout/tables.py)."""
 
 from __future__ import annotations
 
@@ -61,42 +62,4 @@ order_status_history = sa.Table(
     sa.Column("actor_id", sa.Text),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_order_status_history_order", "order_id", "id"),
-)
-
-# Only tokens' outcomes and gateway references: never card data.
-payments = sa.Table(
-    "payments",
-    metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("order_id", sa.Text, sa.ForeignKey("orders.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
-    sa.Column("gateway", sa.Text, nullable=False),
-    sa.Column("reference", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False),
-    sa.Column("amount_cents", sa.BigInteger, nullable=False),
-    sa.Column("currency", sa.Text, nullable=False),
-    sa.Column(
-        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
-    sa.Column(
-        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
-    sa.Index("ix_payments_order", "order_id"),
-)
-
-checkout_requests = sa.Table(
-    "checkout_requests",
-    metadata,
-    sa.Column("idempotency_key", sa.Text, primary_key=True),
-    sa.Column("user_id", sa.Text, nullable=False),
-    sa.Column("request_hash", sa.Text, nullable=False),
-    sa.Column("order_id", sa.Text),
-    # claimed → reserved → authorizing → confirmed | failed | cancelled
-    sa.Column("state", sa.Text, nullable=False),
-    sa.Column(
-        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
-    sa.Column(
-        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
-    ),
 )

@@ -1,1 +1,2 @@
-"""Payments: the gateway interface, its sandbox and Stripe implementations, resilience."""
+"""Payments: the gateway contract, its sandbox and Stripe adapters, their retries, and the
+ledger of payments with the operations on it (capture, void, refund)."""

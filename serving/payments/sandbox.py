@@ -3,7 +3,7 @@
 Each call has a timeout, is retried with exponential backoff on transient failures only
 (connect errors, timeouts, 5xx) and goes through a circuit breaker. Retrying is safe because
 every request carries the idempotency key; GatewayUnavailable is raised only when no attempt
-can have reached the gateway (see `resilience.call_with_retries`). After a timeout the
+can have reached the gateway (see `retries.call_with_retries`). After a timeout the
 outcome is unknown, so the adapter asks the gateway by key before trying again: a charge made
 while the client had given up is found and settled, never repeated.
 """
@@ -22,8 +22,9 @@ from serving.payments.gateway import (
     PaymentResult,
     PaymentStatus,
 )
-from serving.payments.resilience import CircuitBreaker, NotSent, call_with_retries
+from serving.payments.retries import NotSent, breaker_for, call_with_retries, pass_breaker
 from shoplake.config import Settings
+from shoplake.resilience import CircuitBreaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,11 +58,7 @@ class SandboxGateway:
     ) -> None:
         self.attempts = settings.payment_retry_attempts
         self.backoff_s = settings.payment_retry_backoff_s
-        self.breaker = breaker or CircuitBreaker(
-            failures_to_open=settings.payment_breaker_failures,
-            cooldown_s=settings.payment_breaker_open_s,
-            name="sandbox gateway",
-        )
+        self.breaker = breaker or breaker_for(settings, "sandbox gateway")
         self._client = client or httpx.Client(
             base_url=settings.sandbox_gateway_endpoint,
             timeout=settings.payment_timeout_s,
@@ -130,7 +127,7 @@ class SandboxGateway:
         return call_with_retries(call, attempts=self.attempts, backoff_s=self.backoff_s)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        self.breaker.before_call()
+        pass_breaker(self.breaker)
         try:
             response = self._client.request(method, path, **kwargs)
         except httpx.ConnectTimeout as exc:  # no connection, so nothing was sent

@@ -13,7 +13,7 @@
   has it, which makes the lookup the rare path.
 
 Settings: `stripe_api_key`, `stripe_api_base` (stripe-mock in tests), the payment timeout,
-retries (`resilience.call_with_retries`, each attempt with the same Stripe idempotency key, so
+retries (`retries.call_with_retries`, each attempt with the same Stripe idempotency key, so
 Stripe answers a repeat with the first result) and the breaker.
 """
 
@@ -31,8 +31,9 @@ from serving.payments.gateway import (
     PaymentResult,
     PaymentStatus,
 )
-from serving.payments.resilience import CircuitBreaker, NotSent, call_with_retries
+from serving.payments.retries import NotSent, breaker_for, call_with_retries, pass_breaker
 from shoplake.config import Settings
+from shoplake.resilience import CircuitBreaker
 
 T = TypeVar("T")
 METADATA_KEY = "shoplake_idempotency_key"
@@ -86,11 +87,7 @@ class StripeGateway:
                 http_client=http_client,
             )
         self._stripe = client
-        self.breaker = breaker or CircuitBreaker(
-            failures_to_open=settings.payment_breaker_failures,
-            cooldown_s=settings.payment_breaker_open_s,
-            name="stripe",
-        )
+        self.breaker = breaker or breaker_for(settings, "stripe")
         self.attempts = settings.payment_retry_attempts
         self.backoff_s = settings.payment_retry_backoff_s
         self._intents: dict[str, str] = {}
@@ -230,7 +227,7 @@ class StripeGateway:
         )
 
     def _attempt(self, call: Callable[[], T]) -> T:
-        self.breaker.before_call()
+        pass_breaker(self.breaker)
         try:
             result = call()
         except stripe.APIConnectionError as exc:

@@ -9,17 +9,17 @@ the last use are served one after the other.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import redis
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy import Connection, RowMapping
 
-from serving.catalog import service as catalog
 from serving.catalog.schemas import ProductPublic
 from serving.errors import ApiError, CommonError
 from serving.pricing import engine, store
@@ -36,6 +36,7 @@ from serving.pricing.schemas import (
     QuoteRequest,
     SkippedPublic,
 )
+from serving.unit_of_work import UnitOfWork
 from shoplake.config import Settings
 
 
@@ -170,7 +171,7 @@ def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def _to_engine(row: RowMapping) -> engine.Promotion:
+def _to_engine(row: Mapping[str, Any]) -> engine.Promotion:
     return engine.Promotion(
         id=str(row["id"]),
         name=row["name"],
@@ -226,9 +227,18 @@ def price_items(
 ) -> Pricing:
     """Price (sku, quantity) pairs with live catalog prices; lines that cannot be sold now are
     left out of the quote and listed as unavailable, so a cart can show them."""
+    return _price(store.SqlCheckoutPricing(conn, client, settings), items, coupon_code, now)
+
+
+def _price(
+    source: store.CheckoutPricing,
+    items: Sequence[tuple[str, int]],
+    coupon_code: str | None,
+    now: datetime | None,
+) -> Pricing:
     now = now or now_utc()
     code = engine.normalize_code(coupon_code) if coupon_code else None
-    products = catalog.get_products(conn, client, settings, [sku for sku, _ in items])
+    products = source.products([sku for sku, _ in items])
     unavailable: list[Unavailable] = []
     sellable: list[tuple[ProductPublic, int]] = []
     for sku, quantity in items:
@@ -245,8 +255,7 @@ def price_items(
         unavailable.append(Unavailable(product.sku, "mixed_currency"))
     sellable = [s for s in sellable if s[0].currency == currency]
 
-    rows = store.promotions_for_quote(
-        conn,
+    rows = source.promotions_for_quote(
         scope_keys=_scope_keys([product for product, _ in sellable]),
         coupon_code=code,
         now=now,
@@ -262,6 +271,40 @@ def price_items(
         unavailable=unavailable,
         products=products,
     )
+
+
+# ---------------------------------------------------------------- checkout's calls
+
+CHECKOUT_PRICING = "pricing"
+
+
+def _checkout_pricing(uow: UnitOfWork) -> store.CheckoutPricing:
+    return uow.store(CHECKOUT_PRICING, store.SqlCheckoutPricing.on)
+
+
+def price_for_checkout(
+    uow: UnitOfWork,
+    items: Sequence[tuple[str, int]],
+    coupon_code: str | None,
+    *,
+    now: datetime | None = None,
+) -> Pricing:
+    """`price_items` inside checkout's unit of work: the price the order is placed at."""
+    return _price(_checkout_pricing(uow), items, coupon_code, now)
+
+
+def applied_coupon(quote: QuotePublic) -> str | None:
+    """The coupon code the quote applied, if any (a rejected coupon is not the order's)."""
+    if quote.coupon is not None and quote.coupon.status == engine.CouponStatus.APPLIED:
+        return quote.coupon.code
+    return None
+
+
+def consume_coupon(uow: UnitOfWork, code: str, holder: str, order_id: str) -> bool:
+    """The order was paid: the holder's claim of the coupon becomes used by it, for good (it
+    counts against the usage limit from now on and cannot be claimed again). False when the
+    holder had no unused claim."""
+    return _checkout_pricing(uow).consume_coupon(engine.normalize_code(code), holder, order_id)
 
 
 def _quote_public(

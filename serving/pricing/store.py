@@ -1,17 +1,22 @@
-"""SQL of pricing: promotions and coupon claims."""
+"""SQL of pricing: promotions and coupon claims (and checkout's view of them)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, cast
 
+import redis
 import sqlalchemy as sa
 from sqlalchemy import Connection, RowMapping
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from serving.catalog import service as catalog
+from serving.catalog.schemas import ProductPublic
 from serving.pricing.tables import coupon_redemptions, promotions
+from serving.unit_of_work import SqlUnitOfWork
+from shoplake.config import Settings
 
 # A claim counts against the usage limit while it is alive or once an order consumed it.
 _LIVE_CLAIM = sa.or_(
@@ -210,3 +215,58 @@ def delete_unused_claim(conn: Connection, promotion_id: str, holder: str) -> boo
         )
     )
     return result.rowcount > 0
+
+
+def consume_coupon(conn: Connection, code: str, holder: str, order_id: str) -> bool:
+    """Mark the holder's live claim of the coupon as used by the order; False when the holder
+    has no unused claim (then nothing changes)."""
+    promotion_ids = sa.select(promotions.c.id).where(promotions.c.coupon_code == code)
+    result = conn.execute(
+        coupon_redemptions.update()
+        .where(
+            coupon_redemptions.c.promotion_id.in_(promotion_ids.scalar_subquery()),
+            coupon_redemptions.c.holder == holder,
+            coupon_redemptions.c.order_id.is_(None),
+        )
+        .values(order_id=order_id)
+    )
+    return result.rowcount > 0
+
+
+class CheckoutPricing(Protocol):
+    """What checkout's pricing needs, inside its unit of work: live products, the promotions
+    that may apply, and the coupon claim an order consumes."""
+
+    def products(self, skus: Sequence[str]) -> dict[str, ProductPublic]: ...
+
+    def promotions_for_quote(
+        self, *, scope_keys: Sequence[str], coupon_code: str | None, now: datetime
+    ) -> Sequence[Mapping[str, Any]]: ...
+
+    def consume_coupon(self, code: str, holder: str, order_id: str) -> bool: ...
+
+
+class SqlCheckoutPricing:
+    def __init__(self, conn: Connection, client: redis.Redis, settings: Settings) -> None:
+        self.conn = conn
+        self.client = client
+        self.settings = settings
+
+    @classmethod
+    def on(cls, uow: SqlUnitOfWork) -> SqlCheckoutPricing:
+        return cls(uow.connection, uow.redis, uow.settings)
+
+    def products(self, skus: Sequence[str]) -> dict[str, ProductPublic]:
+        # The catalog's own read (its cache first), through its service.
+        return catalog.get_products(self.conn, self.client, self.settings, list(skus))
+
+    def promotions_for_quote(
+        self, *, scope_keys: Sequence[str], coupon_code: str | None, now: datetime
+    ) -> Sequence[Mapping[str, Any]]:
+        rows = promotions_for_quote(
+            self.conn, scope_keys=scope_keys, coupon_code=coupon_code, now=now
+        )
+        return cast(list[Mapping[str, Any]], rows)
+
+    def consume_coupon(self, code: str, holder: str, order_id: str) -> bool:
+        return consume_coupon(self.conn, code, holder, order_id)

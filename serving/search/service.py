@@ -14,7 +14,6 @@ from elasticsearch import BadRequestError
 
 from serving.behaviour_publisher import BehaviourPublisher
 from serving.errors import ApiError
-from serving.search.breaker import CircuitBreaker
 from serving.search.schemas import (
     Facets,
     FacetValue,
@@ -25,6 +24,7 @@ from serving.search.schemas import (
 )
 from shoplake.config import Settings
 from shoplake.events.behaviour import SearchPerformed
+from shoplake.resilience import CircuitBreaker
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.facets import FACETABLE_ATTRIBUTES
 from shoplake.search.query import SearchParams, search_body, suggest_body
@@ -54,7 +54,11 @@ class SearchBackend:
         client = make_client(settings)
         return cls(
             ProductIndex(client, settings.search_alias),
-            CircuitBreaker(settings.search_breaker_failures, settings.search_breaker_open_s),
+            CircuitBreaker(
+                failures_to_open=settings.search_breaker_failures,
+                cooldown_s=settings.search_breaker_open_s,
+                name="search",
+            ),
         )
 
     def close(self) -> None:
@@ -77,14 +81,14 @@ def _run(backend: SearchBackend, body: dict[str, Any]) -> dict[str, Any]:
     try:
         answer = backend.index.search(body)
     except BadRequestError as exc:
-        backend.breaker.success()  # Elasticsearch answered: it is up
+        backend.breaker.record_success()  # Elasticsearch answered: it is up
         log.warning("search: Elasticsearch rejected a query: %s", exc.message)
         raise ApiError(422, SearchError.QUERY_REJECTED, "the search could not be run") from exc
     except (TransportError, EsApiError) as exc:
-        backend.breaker.failure()
+        backend.breaker.record_failure()
         log.warning("search: Elasticsearch failed: %s", type(exc).__name__)
         raise _unavailable(type(exc).__name__) from exc
-    backend.breaker.success()
+    backend.breaker.record_success()
     return answer
 
 

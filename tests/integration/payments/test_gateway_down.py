@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import pytest
 
 from serving.payments.gateway import GatewayUnavailable, PaymentStatus
-from serving.payments.resilience import BreakerState
 from serving.payments.sandbox import SandboxGateway
+from shoplake.resilience import BreakerState
 from shoplake.stack import Stack
 from shoplake.stack.service import LocalService
 

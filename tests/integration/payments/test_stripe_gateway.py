@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from serving.payments.factory import make_gateway
 from serving.payments.gateway import GatewayError, GatewayUnavailable, PaymentStatus
-from serving.payments.resilience import BreakerState
 from serving.payments.stripe_gateway import StripeGateway
 from shoplake.config import Settings
+from shoplake.resilience import BreakerState
 from shoplake.stack.process import free_port, port_is_open
 
 pytestmark = [

@@ -18,25 +18,29 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from serving.checkout import service as checkout
+from serving.checkout.tables import checkout_requests
 from serving.inventory import service as inventory
-from serving.inventory.tables import stock_levels, stock_reservations
-from serving.orders.tables import checkout_requests, orders, payments
+from serving.inventory.tables import stock_reservations
+from serving.orders.tables import orders
 from serving.payments.factory import make_gateway
-from serving.security import Role, issue_token
+from serving.payments.tables import payments
+from serving.unit_of_work import SqlUnitOfWork
 from shoplake.config import Settings
 from shoplake.db import make_engine
-from shoplake.outbox import outbox
-from tests.unit.serving.fakes import FakeGateway, SimulatedCrash
+from tests.support.fakes import FakeGateway, SimulatedCrash, injected_gateway
+from tests.support.shop_api import (
+    ADDRESS,
+    do_checkout,
+    fill_cart,
+    level,
+    order_events,
+    order_of_key,
+    order_row,
+    product,
+    token_headers,
+)
 
 from .conftest import Caller
-
-ADDRESS = {
-    "full_name": "Ada Lovelace",
-    "line1": "12 Analytical Row",
-    "city": "London",
-    "postal_code": "N1 9GU",
-    "country": "GB",
-}
 
 
 @pytest.fixture(scope="module")
@@ -48,93 +52,15 @@ def engine(api_settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def fake(client: TestClient) -> Iterator[FakeGateway]:
-    state = client.app.state  # type: ignore[attr-defined]
-    before = getattr(state, "payment_gateway", None)
-    gateway = FakeGateway()
-    state.payment_gateway = gateway
-    yield gateway
-    state.payment_gateway = before
+    with injected_gateway(client, FakeGateway()) as gateway:
+        yield gateway
 
 
 @pytest.fixture
 def sandbox(client: TestClient, api_settings: Settings) -> Iterator[Any]:
     """The gateway `serving.payments.factory` makes (the stack's sandbox service)."""
-    gateway = make_gateway(api_settings)
-    state = client.app.state  # type: ignore[attr-defined]
-    before = getattr(state, "payment_gateway", None)
-    state.payment_gateway = gateway
-    yield gateway
-    state.payment_gateway = before
-
-
-def product(client: TestClient, admin: Caller, units: int, price_cents: int = 2500) -> str:
-    sku = f"CHK-{uuid.uuid4().hex[:10]}"
-    body = {"sku": sku, "name": "Checkout kettle", "brand": "Acme", "category_path": ["kitchen"]}
-    response = client.post(
-        "/v1/admin/products", json={**body, "price_cents": price_cents}, headers=admin.headers
-    )
-    assert response.status_code == 201, response.text
-    if units:
-        response = client.post(
-            f"/v1/admin/inventory/{sku}/WH-1/receipts",
-            json={"quantity": units, "reference": "PO-CHK"},
-            headers=admin.headers,
-        )
-        assert response.status_code == 201, response.text
-    return sku
-
-
-def token_headers(settings: Settings, user_id: str | None = None) -> dict[str, str]:
-    """A shopper without the cost of registering one (the API trusts the signed token)."""
-    token, _ = issue_token(settings, user_id or str(uuid.uuid4()), Role.CUSTOMER, "access")
-    return {"Authorization": f"Bearer {token}"}
-
-
-def fill_cart(client: TestClient, headers: dict[str, str], sku: str, quantity: int) -> None:
-    response = client.post(
-        "/v1/cart/items", json={"sku": sku, "quantity": quantity}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-
-
-def do_checkout(
-    client: TestClient, headers: dict[str, str], key: str, token: str = "tok_ok"
-) -> Any:
-    return client.post(
-        "/v1/checkout",
-        json={"payment_token": token, "shipping_address": ADDRESS},
-        headers={**headers, "Idempotency-Key": key},
-    )
-
-
-def level(engine: Engine, sku: str) -> tuple[int, int]:
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.select(
-                sa.func.sum(stock_levels.c.on_hand), sa.func.sum(stock_levels.c.reserved)
-            ).where(stock_levels.c.sku == sku)
-        ).one()
-    return int(row[0]), int(row[1])
-
-
-def order_events(engine: Engine, order_id: str) -> Counter[str]:
-    with engine.connect() as conn:
-        types = conn.execute(sa.select(outbox.c.event_type).where(outbox.c.key == order_id))
-        return Counter(t.split(".")[2] for (t,) in types)
-
-
-def order_row(engine: Engine, order_id: str) -> Any:
-    with engine.connect() as conn:
-        return conn.execute(sa.select(orders).where(orders.c.id == order_id)).mappings().one()
-
-
-def order_of_key(engine: Engine, key: str) -> Any:
-    with engine.connect() as conn:
-        return (
-            conn.execute(sa.select(orders).where(orders.c.idempotency_key == key))
-            .mappings()
-            .first()
-        )
+    with injected_gateway(client, make_gateway(api_settings)) as gateway:
+        yield gateway
 
 
 def sweep_now(engine: Engine, client: redis.Redis, settings: Settings, fake: FakeGateway) -> Any:
@@ -462,8 +388,10 @@ def test_an_authorization_whose_hold_expired_is_voided_and_the_order_cancelled(
     with pytest.raises(SimulatedCrash):
         do_checkout(client, headers, key, token="tok_crash_after")
     order = order_of_key(engine, key)
-    with engine.begin() as conn:  # what the inventory expiry sweep does to an unpaid hold
-        inventory.release(conn, order["id"], "expired")
+    uow = SqlUnitOfWork(engine, stores={inventory.GATE: None})
+    with uow:  # what the inventory expiry sweep does to an unpaid hold
+        inventory.release(uow, order["id"], "expired")
+        uow.commit()
     assert level(engine, sku) == (5, 0)
 
     sweep_now(engine, redis_client, api_settings, fake)
@@ -510,9 +438,8 @@ def test_an_authorization_arriving_after_the_sweeper_failed_the_order_is_voided(
         idempotency_key=key, token="tok_ok", amount_cents=order["total_cents"], currency="EUR"
     )
 
-    status = checkout._step_settle(
-        engine, redis_client, api_settings, fake, order["id"], late, reason=None
-    )
+    uow = SqlUnitOfWork(engine, redis_client=redis_client, settings=api_settings, gateway=fake)
+    status = checkout.settle_payment(uow, order["id"], late, reason=None)
 
     assert status.value == "PAYMENT_FAILED"
     assert fake.payments[key].status.value == "voided"

@@ -27,6 +27,7 @@ from shoplake.db import make_engine
 from shoplake.events import CloudEvent, EventData, parse_data
 from shoplake.events import inventory as ev
 from shoplake.outbox import outbox
+from tests.support.unit_of_work import sql_unit
 
 from .conftest import Caller, MakeCaller
 
@@ -220,8 +221,8 @@ def test_counting_below_the_reserved_units_is_a_conflict(
 ) -> None:
     sku = _product(client, admin)
     _receive(client, admin, sku, "w1", 5)
-    with engine.begin() as conn:
-        service.reserve(conn, str(uuid.uuid4()), [(sku, 4)], LATER)
+    with sql_unit(engine) as uow:
+        service.reserve(uow, str(uuid.uuid4()), [(sku, 4)], LATER)
     response = client.put(
         f"/v1/admin/inventory/{sku}/w1", json={"on_hand": 3}, headers=admin.headers
     )
@@ -245,8 +246,8 @@ def test_forty_concurrent_orders_for_one_hundred_units_never_oversell(
     def order() -> None:
         start.wait()
         try:
-            with engine.begin() as conn:  # one order transaction per thread
-                service.reserve(conn, str(uuid.uuid4()), [(sku, 5)], LATER)
+            with sql_unit(engine) as uow:  # one order transaction per thread
+                service.reserve(uow, str(uuid.uuid4()), [(sku, 5)], LATER)
             outcome = "reserved"
         except OutOfStock:
             outcome = "out of stock"
@@ -277,13 +278,13 @@ def test_an_order_is_reserved_whole_or_not_at_all(
     _receive(client, admin, plenty, "w1", 10)
     _receive(client, admin, scarce, "w1", 1)
     order_id = str(uuid.uuid4())
-    with engine.begin() as conn:
+    with sql_unit(engine) as uow:
         with pytest.raises(OutOfStock) as raised:
-            service.reserve(conn, order_id, [(plenty, 2), (scarce, 2), (untracked, 1)], LATER)
+            service.reserve(uow, order_id, [(plenty, 2), (scarce, 2), (untracked, 1)], LATER)
         assert raised.value.skus == [scarce]
         # the caller's transaction is still usable and holds nothing of the failed order
         assert (
-            conn.execute(
+            uow.connection.execute(
                 sa.select(sa.func.count()).where(stock_reservations.c.order_id == order_id)
             ).scalar()
             == 0
@@ -291,11 +292,11 @@ def test_an_order_is_reserved_whole_or_not_at_all(
     assert _level(engine, plenty) == (10, 0)
     assert _kinds(_events(engine, plenty)) == ["StockReceived", "BackInStock"]
 
-    with engine.begin() as conn:
-        held = service.reserve(conn, order_id, [(plenty, 2), (scarce, 1), (untracked, 1)], LATER)
+    with sql_unit(engine) as uow:
+        held = service.reserve(uow, order_id, [(plenty, 2), (scarce, 1), (untracked, 1)], LATER)
     assert sorted((r.sku, r.quantity) for r in held) == sorted([(plenty, 2), (scarce, 1)])
-    with engine.begin() as conn, pytest.raises(AlreadyReserved):
-        service.reserve(conn, order_id, [(plenty, 1)], LATER)
+    with sql_unit(engine) as uow, pytest.raises(AlreadyReserved):
+        service.reserve(uow, order_id, [(plenty, 1)], LATER)
 
 
 def test_a_line_is_split_over_warehouses_in_order(
@@ -304,8 +305,8 @@ def test_a_line_is_split_over_warehouses_in_order(
     sku = _product(client, admin)
     _receive(client, admin, sku, "w2", 3)
     _receive(client, admin, sku, "w1", 3)
-    with engine.begin() as conn:
-        held = service.reserve(conn, str(uuid.uuid4()), [(sku, 5)], LATER)
+    with sql_unit(engine) as uow:
+        held = service.reserve(uow, str(uuid.uuid4()), [(sku, 5)], LATER)
     assert [(r.warehouse_id, r.quantity) for r in held] == [("w1", 3), ("w2", 2)]
     assert (_level(engine, sku, "w1"), _level(engine, sku, "w2")) == ((3, 3), (3, 2))
 
@@ -316,16 +317,16 @@ def test_sale_and_release_move_held_units_once(
     sku = _product(client, admin)
     _receive(client, admin, sku, "w1", 5)
     paid, cancelled = str(uuid.uuid4()), str(uuid.uuid4())
-    with engine.begin() as conn:
-        service.reserve(conn, paid, [(sku, 3)], LATER)
-        service.reserve(conn, cancelled, [(sku, 2)], LATER)
-    with engine.begin() as conn:
-        assert [r.quantity for r in service.commit_sale(conn, paid)] == [3]
-        assert service.commit_sale(conn, paid) == []  # idempotent
-        assert [r.quantity for r in service.release(conn, cancelled, "cancelled")] == [2]
-        assert service.release(conn, cancelled, "cancelled") == []  # idempotent
+    with sql_unit(engine) as uow:
+        service.reserve(uow, paid, [(sku, 3)], LATER)
+        service.reserve(uow, cancelled, [(sku, 2)], LATER)
+    with sql_unit(engine) as uow:
+        assert [r.quantity for r in service.commit_sale(uow, paid)] == [3]
+        assert service.commit_sale(uow, paid) == []  # idempotent
+        assert [r.quantity for r in service.release(uow, cancelled, "cancelled")] == [2]
+        assert service.release(uow, cancelled, "cancelled") == []  # idempotent
         with pytest.raises(NotReserved):
-            service.commit_sale(conn, cancelled)
+            service.commit_sale(uow, cancelled)
     assert _level(engine, sku) == (2, 0)
     assert [(m.reason, m.on_hand_delta, m.reserved_delta) for m in _movements(engine, sku)] == [
         ("receipt", 5, 0),
@@ -353,8 +354,8 @@ def test_expired_holds_are_swept_and_their_stock_comes_back(
     sku = _product(client, admin)
     _receive(client, admin, sku, "w1", 4)
     order_id = str(uuid.uuid4())
-    with engine.begin() as conn:
-        service.reserve(conn, order_id, [(sku, 4)], datetime.now(UTC) - timedelta(seconds=1))
+    with sql_unit(engine) as uow:
+        service.reserve(uow, order_id, [(sku, 4)], datetime.now(UTC) - timedelta(seconds=1))
     assert _level(engine, sku) == (4, 4)
     gate.set(sku, 0)
 
@@ -371,8 +372,8 @@ def test_expired_holds_are_swept_and_their_stock_comes_back(
     released = [e for e in _events(engine, sku) if isinstance(e, ev.StockReleased)]
     assert [(e.order_id, e.reason, e.quantity) for e in released] == [(order_id, "expired", 4)]
     assert _kinds(_events(engine, sku))[-1] == "BackInStock"
-    with engine.begin() as conn, pytest.raises(NotReserved):
-        service.commit_sale(conn, order_id)  # paid too late: checkout must refund or re-reserve
+    with sql_unit(engine) as uow, pytest.raises(NotReserved):
+        service.commit_sale(uow, order_id)  # paid too late: checkout must refund or re-reserve
 
 
 # ---------------------------------------------------------------- the gate
@@ -384,12 +385,12 @@ def test_a_gate_set_too_high_cannot_oversell(
     sku = _product(client, admin)
     _receive(client, admin, sku, "w1", 10)
     gate.set(sku, 1_000)
-    with engine.begin() as conn, pytest.raises(OutOfStock):
-        service.reserve(conn, str(uuid.uuid4()), [(sku, 11)], LATER, gate=gate)
+    with sql_unit(engine, gate=gate) as uow, pytest.raises(OutOfStock):
+        service.reserve(uow, str(uuid.uuid4()), [(sku, 11)], LATER)
     assert _level(engine, sku) == (10, 0)
     assert gate.get(sku) == 1_000  # the admitted units were refunded
-    with engine.begin() as conn:
-        service.reserve(conn, str(uuid.uuid4()), [(sku, 10)], LATER, gate=gate)
+    with sql_unit(engine, gate=gate) as uow:
+        service.reserve(uow, str(uuid.uuid4()), [(sku, 10)], LATER)
     assert _level(engine, sku) == (10, 10) and gate.get(sku) == 990
 
     assert service.rebuild_gate(engine, gate) >= 1
@@ -404,8 +405,8 @@ def test_a_sold_out_gate_answers_before_postgres(
     _receive(client, admin, other, "w1", 10)
     gate.set(sku, 0)
     gate.set(other, 5)
-    with engine.begin() as conn, pytest.raises(OutOfStock) as raised:
-        service.reserve(conn, str(uuid.uuid4()), [(sku, 1), (other, 1)], LATER, gate=gate)
+    with sql_unit(engine, gate=gate) as uow, pytest.raises(OutOfStock) as raised:
+        service.reserve(uow, str(uuid.uuid4()), [(sku, 1), (other, 1)], LATER)
     assert raised.value.skus == [sku]
     assert _level(engine, sku) == (10, 0)  # Postgres was never asked
     assert gate.get(other) == 5  # the other line's admission was refunded
@@ -429,8 +430,8 @@ def test_carts_see_the_ledger(
     _receive(client, admin, tracked, "w1", 1)
     with engine.connect() as conn:
         assert cart.availability(conn, [tracked, untracked]) == {tracked: True, untracked: True}
-    with engine.begin() as conn:
-        service.reserve(conn, str(uuid.uuid4()), [(tracked, 1)], LATER)
+    with sql_unit(engine) as uow:
+        service.reserve(uow, str(uuid.uuid4()), [(tracked, 1)], LATER)
     with engine.connect() as conn:
         assert cart.availability(conn, [tracked, untracked]) == {tracked: False, untracked: True}
     response = client.post(

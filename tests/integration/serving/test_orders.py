@@ -13,10 +13,17 @@ from sqlalchemy import Engine
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
-from tests.unit.serving.fakes import FakeGateway
+from tests.support.fakes import FakeGateway, injected_gateway
+from tests.support.shop_api import (
+    do_checkout,
+    fill_cart,
+    level,
+    order_events,
+    product,
+    token_headers,
+)
 
 from .conftest import Caller, MakeCaller
-from .test_checkout import do_checkout, fill_cart, level, order_events, product, token_headers
 
 
 @pytest.fixture(scope="module")
@@ -28,12 +35,8 @@ def engine(api_settings: Settings) -> Iterator[Engine]:
 
 @pytest.fixture
 def fake(client: TestClient) -> Iterator[FakeGateway]:
-    state = client.app.state  # type: ignore[attr-defined]
-    before = getattr(state, "payment_gateway", None)
-    gateway = FakeGateway()
-    state.payment_gateway = gateway
-    yield gateway
-    state.payment_gateway = before
+    with injected_gateway(client, FakeGateway()) as gateway:
+        yield gateway
 
 
 @pytest.fixture(scope="module")

@@ -1,14 +1,14 @@
-"""The payment gateway as a request dependency: the app's (tests inject one on app.state)."""
+"""The payment gateway as a request dependency: the app's one gateway per process (tests
+inject theirs on `app.state.payment_gateway`)."""
 
 from __future__ import annotations
 
-import importlib
 import threading
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from serving.errors import ApiError, CommonError
+from serving.payments.factory import make_gateway
 from serving.payments.gateway import PaymentGateway
 from shoplake.config import Settings
 
@@ -16,22 +16,15 @@ _lock = threading.Lock()
 
 
 def gateway_of(state: Any, settings: Settings) -> PaymentGateway:
-    """`state.payment_gateway`, made once by `serving.payments.factory.make_gateway`."""
+    """`state.payment_gateway`, made once by `make_gateway` (one breaker per process)."""
     gateway: PaymentGateway | None = getattr(state, "payment_gateway", None)
     if gateway is not None:
         return gateway
     with _lock:
         gateway = getattr(state, "payment_gateway", None)
         if gateway is None:
-            try:
-                factory = importlib.import_module("serving.payments.factory")
-            except ImportError as exc:
-                raise ApiError(
-                    503, CommonError.UNAVAILABLE, "no payment gateway is configured"
-                ) from exc
-            gateway = factory.make_gateway(settings)
+            gateway = make_gateway(settings)
             state.payment_gateway = gateway
-    assert gateway is not None
     return gateway
 
 

@@ -1,10 +1,14 @@
-"""In-memory fakes of the serving ports, for tests: a payment gateway with scripted tokens."""
+"""The one in-memory payment gateway of the tests (scripted by token), and a way to put it on
+the API under test in place of the app's own."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from serving.payments.gateway import (
     GatewayError,
@@ -23,8 +27,9 @@ class FakeGateway:
 
     tok_ok authorizes; tok_decline declines; tok_unavailable raises GatewayUnavailable (nothing
     recorded); tok_timeout records the authorization, then raises a transient GatewayError (the
-    outcome is in doubt); tok_crash_before raises SimulatedCrash before recording anything;
-    tok_crash_after records the authorization, then raises SimulatedCrash.
+    outcome is in doubt); tok_lost raises the same error having recorded nothing (the request
+    never arrived, but the caller cannot know); tok_crash_before raises SimulatedCrash before
+    recording anything; tok_crash_after records the authorization, then raises SimulatedCrash.
     """
 
     name = "fake"
@@ -50,6 +55,8 @@ class FakeGateway:
                 raise GatewayUnavailable("circuit open")
             if token == "tok_crash_before":
                 raise SimulatedCrash("crashed before authorizing")
+            if token == "tok_lost":
+                raise GatewayError("the connection broke", transient=True)
             known = self.payments.get(idempotency_key)
             if known is None:
                 declined = token == "tok_decline"
@@ -103,3 +110,18 @@ class FakeGateway:
         """Keys that hold (or held) money: authorized, captured, voided or refunded."""
         with self._lock:
             return [k for k, p in self.payments.items() if p.status is not PaymentStatus.DECLINED]
+
+
+G = TypeVar("G")
+
+
+@contextlib.contextmanager
+def injected_gateway(client: Any, gateway: G) -> Iterator[G]:
+    """Put `gateway` on the app under test (`app.state.payment_gateway`) for the duration."""
+    state = client.app.state
+    before = getattr(state, "payment_gateway", None)
+    state.payment_gateway = gateway
+    try:
+        yield gateway
+    finally:
+        state.payment_gateway = before

@@ -1,0 +1,174 @@
+"""Payment operations and their ledger, each inside the caller's unit of work.
+
+The ledger (`payments` table) keeps one row per authorization or decline with the state it
+reached; every change records its event (PaymentAuthorized, PaymentDeclined, PaymentCaptured,
+PaymentVoided, PaymentRefunded) in the same transaction. Capture, void and refund go to the
+gateway under keys derived from the order's (`<key>:capture|void|refund`), while the caller
+holds its order row locked: the change commits only if the gateway agreed, a retry reuses the
+key and never acts twice, and a gateway that does not answer is a 503 that changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+
+from serving.errors import ApiError
+from serving.payments.domain import Operation, Payment, derived_key
+from serving.payments.gateway import GatewayError, PaymentResult, PaymentStatus
+from serving.payments.store import PaymentStore, SqlPaymentStore
+from serving.unit_of_work import UnitOfWork
+from shoplake.events.payment import (
+    PaymentAuthorized,
+    PaymentCaptured,
+    PaymentDeclined,
+    PaymentRefunded,
+    PaymentVoided,
+)
+
+SOURCE = "/serving/payments"
+STORE = "payments"
+
+
+class PaymentError(StrEnum):
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+
+
+def _store(uow: UnitOfWork) -> PaymentStore:
+    return uow.store(STORE, SqlPaymentStore.on)
+
+
+def payment_of(uow: UnitOfWork, order_id: str) -> Payment | None:
+    return _store(uow).of_order(order_id)
+
+
+def is_approved(result: PaymentResult | None) -> bool:
+    """Whether the gateway holds (or took) the money for this result."""
+    return result is not None and result.status in (
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURED,
+    )
+
+
+_Event = type[PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefunded]
+
+
+def _event(
+    kind: _Event, payment: Payment
+) -> PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefunded:
+    return kind(
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        amount_cents=payment.amount_cents,
+        currency=payment.currency,
+        gateway=payment.gateway,
+    )
+
+
+def _record(uow: UnitOfWork, order_id: str, result: PaymentResult) -> Payment:
+    store = _store(uow)
+    store.insert(
+        Payment(
+            id=str(uuid.uuid4()),
+            order_id=order_id,
+            idempotency_key=result.idempotency_key,
+            gateway=uow.gateway.name,
+            reference=result.reference,
+            status=result.status,
+            amount_cents=result.amount_cents,
+            currency=result.currency,
+        )
+    )
+    payment = store.of_order(order_id)
+    assert payment is not None
+    return payment
+
+
+def record_authorization(uow: UnitOfWork, order_id: str, result: PaymentResult) -> Payment:
+    """The gateway authorized the order's payment: its ledger row and PaymentAuthorized."""
+    payment = _record(uow, order_id, result)
+    uow.record(_event(PaymentAuthorized, payment), SOURCE)
+    return payment
+
+
+def record_decline(uow: UnitOfWork, order_id: str, result: PaymentResult, reason: str) -> Payment:
+    """The gateway declined: the row says so (no money is held) and PaymentDeclined."""
+    payment = _record(uow, order_id, result)
+    uow.record(
+        PaymentDeclined(
+            payment_id=payment.id,
+            order_id=order_id,
+            amount_cents=payment.amount_cents,
+            currency=payment.currency,
+            gateway=payment.gateway,
+            reason=reason,
+        ),
+        SOURCE,
+    )
+    return payment
+
+
+def _call(call: Callable[[], PaymentResult]) -> PaymentResult:
+    try:
+        return call()
+    except GatewayError as exc:
+        raise ApiError(
+            503,
+            PaymentError.PAYMENT_UNAVAILABLE,
+            "the payment gateway did not answer; nothing was changed, try again",
+            details={"transient": exc.transient},
+        ) from exc
+
+
+def _settle(uow: UnitOfWork, payment: Payment, status: PaymentStatus, kind: _Event) -> Payment:
+    _store(uow).set_status(payment.id, status)
+    settled = payment.with_status(status)
+    uow.record(_event(kind, settled), SOURCE)
+    return settled
+
+
+def capture(uow: UnitOfWork, payment: Payment) -> Payment:
+    """Take the authorized money (the order shipped)."""
+    gateway = uow.gateway
+    key = derived_key(payment.idempotency_key, Operation.CAPTURE)
+    _call(lambda: gateway.capture(idempotency_key=key, reference=payment.reference))
+    return _settle(uow, payment, PaymentStatus.CAPTURED, PaymentCaptured)
+
+
+def void(uow: UnitOfWork, payment: Payment) -> Payment:
+    """Release an authorization that will not be captured."""
+    gateway = uow.gateway
+    key = derived_key(payment.idempotency_key, Operation.VOID)
+    _call(lambda: gateway.void(idempotency_key=key, reference=payment.reference))
+    return _settle(uow, payment, PaymentStatus.VOIDED, PaymentVoided)
+
+
+def refund(uow: UnitOfWork, payment: Payment) -> Payment:
+    """Give captured money back, all of it."""
+    gateway = uow.gateway
+    key = derived_key(payment.idempotency_key, Operation.REFUND)
+    _call(lambda: gateway.refund(idempotency_key=key, reference=payment.reference))
+    return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded)
+
+
+def give_money_back(uow: UnitOfWork, order_id: str) -> Payment | None:
+    """The rule of a cancel or a refund: void what is only authorized, refund what was
+    captured; nothing to do for an order without a payment or whose money is back already."""
+    payment = payment_of(uow, order_id)
+    if payment is None:
+        return None
+    if payment.status is PaymentStatus.AUTHORIZED:
+        return void(uow, payment)
+    if payment.status is PaymentStatus.CAPTURED:
+        return refund(uow, payment)
+    return payment
+
+
+def void_late_authorization(uow: UnitOfWork, result: PaymentResult) -> None:
+    """An authorization that arrived for an order already settled otherwise (failed by the
+    sweeper, cancelled): give it back. It has no ledger row, so it records nothing."""
+    uow.gateway.void(
+        idempotency_key=derived_key(result.idempotency_key, Operation.VOID),
+        reference=result.reference,
+    )
