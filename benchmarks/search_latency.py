@@ -41,7 +41,9 @@ QUERIES: list[dict[str, Any]] = [
 
 
 def _params(query: dict[str, Any]) -> SearchParams:
-    attributes = {k[5:]: (v,) for k, v in query.items() if k.startswith("attr.")}
+    attributes: dict[str, tuple[str, ...]] = {
+        k[5:]: (str(v),) for k, v in query.items() if k.startswith("attr.")
+    }
     return SearchParams(
         q=query.get("q", ""),
         category=query.get("category"),

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 
 from serving import health
+from serving.access import declare_access
 from serving.accounts.router import auth_router, users_router
 from serving.background import PeriodicTask
 from serving.behaviour.router import router as behaviour_router
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         REQUESTS.labels(request.method, path, str(response.status_code)).inc()
         return response
 
-    for router in (
+    routers = (
         health.router,
         auth_router,
         users_router,
@@ -129,6 +130,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders_admin_router,
         behaviour_router,
         search_router,
-    ):
+    )
+    # Every route says who may call it, or the app is not built (serving/access.py).
+    declare_access(routers)
+    for router in routers:
         app.include_router(router)
     return app

@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
+from serving.access import Access, mark
 from serving.errors import ApiError, CommonError
 from serving.payments.deps import gateway_of
 from serving.ratelimit import RateLimiter
@@ -79,11 +80,23 @@ def _optional_claims(
     return _claims(settings, token) if token else None
 
 
+mark(_claims, Access.USER)
 CurrentUser = Annotated[TokenClaims, Depends(_claims)]
 OptionalUser = Annotated[TokenClaims | None, Depends(_optional_claims)]
 
 
+# The access each set of roles declares (serving/access.py); a new set needs its own Access.
+_ROLE_ACCESS = {
+    frozenset({Role.ADMIN}): Access.ADMIN,
+    frozenset({Role.ADMIN, Role.OPS}): Access.STAFF,
+}
+
+
 def require_roles(*roles: Role) -> Callable[[TokenClaims], TokenClaims]:
+    access = _ROLE_ACCESS.get(frozenset(roles))
+    if access is None:
+        raise ValueError(f"no Access declared for the roles {sorted(roles)}: add one")
+
     def check(claims: CurrentUser) -> TokenClaims:
         if claims.role not in roles:
             raise ApiError(
@@ -93,6 +106,7 @@ def require_roles(*roles: Role) -> Callable[[TokenClaims], TokenClaims]:
             )
         return claims
 
+    mark(check, access)
     return check
 
 

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 class CommonError(StrEnum):
     VALIDATION_FAILED = "VALIDATION_FAILED"
+    INVALID_CURSOR = "INVALID_CURSOR"
     NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
@@ -36,7 +37,7 @@ class ApiError(Exception):
     def __init__(
         self,
         status: int,
-        code: str,
+        code: StrEnum,  # every domain names its codes in a StrEnum: mypy refuses a bare string
         message: str,
         details: Any = None,
         headers: dict[str, str] | None = None,

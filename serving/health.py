@@ -10,7 +10,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-router = APIRouter(tags=["health"])
+from serving.access import Public
+
+# For operators and their probes; /metrics behind a setting comes with the hardening work.
+router = APIRouter(tags=["health"], dependencies=[Public])
 
 
 @router.get("/healthz")

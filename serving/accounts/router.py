@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from serving.access import Public
 from serving.accounts import service
 from serving.accounts.schemas import (
     AddressCreate,
@@ -22,7 +23,7 @@ from serving.accounts.schemas import (
 from serving.cart import service as cart_service
 from serving.deps import AuthRateLimit, ConnDep, CurrentUser, RedisDep, SettingsDep, WriteRateLimit
 
-auth_router = APIRouter(prefix="/v1/auth", tags=["accounts"], dependencies=[AuthRateLimit])
+auth_router = APIRouter(prefix="/v1/auth", tags=["accounts"], dependencies=[Public, AuthRateLimit])
 users_router = APIRouter(prefix="/v1/users", tags=["accounts"])
 
 

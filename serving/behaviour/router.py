@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
+from serving.access import Public
 from serving.behaviour.schemas import BehaviourAccepted, BehaviourBatch, to_event_data
 from serving.behaviour_publisher import BehaviourPublisher
 from serving.deps import BehaviourRateLimit, OptionalUser
 
-router = APIRouter(prefix="/v1/events", tags=["behaviour"])
+router = APIRouter(prefix="/v1/events", tags=["behaviour"], dependencies=[Public])
 
 SOURCE = "/serving/behaviour"
 

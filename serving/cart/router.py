@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
+from serving.access import Public
 from serving.cart import service
 from serving.cart.schemas import (
     CART_TOKEN_PATTERN,
@@ -24,7 +25,8 @@ from serving.catalog.schemas import SKU_PATTERN
 from serving.deps import ConnDep, OptionalUser, RedisDep, SettingsDep, WriteRateLimit
 from serving.errors import ApiError, CommonError
 
-router = APIRouter(prefix="/v1", tags=["cart"])
+# Anonymous shoppers have carts too (by cart token); a token makes it the user's cart.
+router = APIRouter(prefix="/v1", tags=["cart"], dependencies=[Public])
 
 CartToken = Annotated[
     str | None,

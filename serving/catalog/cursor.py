@@ -1,28 +1,21 @@
-"""Opaque keyset cursors of the product list: the last row's sort key, bound to sort and filters.
+"""The product list's keyset: the last row's sort value and its sku, in a shared cursor.
 
-A cursor is base64url(JSON) of the sort, a fingerprint of the filters and the last row's
-(sort value, sku). The sku breaks ties, so (value, sku) is unique and pages never overlap or skip
-rows even when many products share a price, a name or a creation time.
+The sku breaks ties, so (value, sku) is unique and pages never overlap or skip rows even when
+many products share a price, a name or a creation time. The cursor itself is
+`serving.pagination`'s, bound to the sort and the filters.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from serving.catalog.schemas import ProductPublic, ProductSort
+from serving.pagination import InvalidCursor, decode_cursor, encode_cursor, fingerprint
 
-CURSOR_VERSION = 1
+LISTING = "products"
 SortValue = datetime | int | str
-
-
-class InvalidCursor(ValueError):
-    """The cursor was not made by this API for this sort and these filters."""
 
 
 @dataclass(frozen=True)
@@ -46,33 +39,22 @@ def sort_key(sort: ProductSort, product: ProductPublic) -> SortKey:
     return SortKey(product.name, product.sku)
 
 
-def filters_fingerprint(filters: dict[str, str | None]) -> str:
-    canonical = json.dumps(filters, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+def query_fingerprint(sort: ProductSort, filters: dict[str, str | None]) -> str:
+    return fingerprint({"sort": sort, **filters})
 
 
-def encode_cursor(sort: ProductSort, fingerprint: str, key: SortKey) -> str:
+def product_cursor(sort: ProductSort, filters: dict[str, str | None], key: SortKey) -> str:
     value = key.value.isoformat() if isinstance(key.value, datetime) else key.value
-    payload = {"v": CURSOR_VERSION, "s": sort, "f": fingerprint, "k": value, "sku": key.sku}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(LISTING, query_fingerprint(sort, filters), {"k": value, "sku": key.sku})
 
 
-def decode_cursor(cursor: str, sort: ProductSort, fingerprint: str) -> SortKey:
+def product_key(cursor: str, sort: ProductSort, filters: dict[str, str | None]) -> SortKey:
     """The key the cursor carries; InvalidCursor when it is malformed or made for another query."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload: Any = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidCursor("the cursor is not one this API made") from exc
-    if not isinstance(payload, dict) or payload.get("v") != CURSOR_VERSION:
-        raise InvalidCursor("the cursor is not one this API made")
-    if payload.get("s") != sort or payload.get("f") != fingerprint:
-        raise InvalidCursor("the cursor was made for another sort or other filters")
-    sku = payload.get("sku")
+    key = decode_cursor(cursor, LISTING, query_fingerprint(sort, filters))
+    sku = key.get("sku")
     if not isinstance(sku, str) or not sku:
         raise InvalidCursor("the cursor has no sku")
-    return SortKey(_sort_value(sort, payload.get("k")), sku)
+    return SortKey(_sort_value(sort, key.get("k")), sku)
 
 
 def _sort_value(sort: ProductSort, value: Any) -> SortValue:

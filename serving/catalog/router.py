@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 
+from serving.access import Public
 from serving.catalog import service
 from serving.catalog.schemas import (
     CATEGORY_PATH_PATTERN,
@@ -31,7 +32,7 @@ from serving.deps import (
 from serving.errors import ApiError, CommonError
 from serving.security import Role, TokenClaims
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], dependencies=[Public])
 admin_router = APIRouter(prefix="/v1/admin", tags=["catalog"], dependencies=[WriteRateLimit])
 
 SkuPath = Annotated[str, Path(pattern=SKU_PATTERN, description="the product's SKU")]

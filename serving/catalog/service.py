@@ -14,13 +14,7 @@ import redis
 from sqlalchemy import Connection, Engine, RowMapping
 
 from serving.catalog import cache, store
-from serving.catalog.cursor import (
-    InvalidCursor,
-    decode_cursor,
-    encode_cursor,
-    filters_fingerprint,
-    sort_key,
-)
+from serving.catalog.cursor import product_cursor, product_key, sort_key
 from serving.catalog.schemas import (
     CategoryNode,
     ProductCreate,
@@ -32,6 +26,7 @@ from serving.catalog.schemas import (
     ProductUpdate,
 )
 from serving.errors import ApiError, CommonError, not_found
+from serving.pagination import InvalidCursor, invalid_cursor
 from shoplake import outbox
 from shoplake.config import Settings
 from shoplake.events.catalog import (
@@ -48,7 +43,6 @@ EDITABLE_FIELDS: tuple[str, ...] = tuple(ProductReplace.model_fields)
 
 class CatalogError(StrEnum):
     PRODUCT_EXISTS = "PRODUCT_EXISTS"
-    INVALID_CURSOR = "INVALID_CURSOR"
     VERSION_MISMATCH = "VERSION_MISMATCH"
 
 
@@ -125,18 +119,16 @@ def list_products(
     filters = store.ProductFilters(
         category=category.split("/") if category else None, brand=brand, status=wanted_status
     )
-    fingerprint = filters_fingerprint(
-        {"category": category, "brand": brand, "status": wanted_status}
-    )
+    query = {"category": category, "brand": brand, "status": wanted_status}
     try:
-        after = decode_cursor(cursor, sort, fingerprint) if cursor else None
+        after = product_key(cursor, sort, query) if cursor else None
     except InvalidCursor as exc:
-        raise ApiError(422, CatalogError.INVALID_CURSOR, str(exc)) from exc
+        raise invalid_cursor(exc) from exc
     rows = store.list_products(conn, filters, sort, after, limit + 1)
     items = [_public(row) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
-        next_cursor = encode_cursor(sort, fingerprint, sort_key(sort, items[-1]))
+        next_cursor = product_cursor(sort, query, sort_key(sort, items[-1]))
     return ProductsPage(items=items, next_cursor=next_cursor)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 
 from shoplake.db import metadata
 
@@ -10,7 +11,7 @@ checkout_requests = sa.Table(
     "checkout_requests",
     metadata,
     sa.Column("idempotency_key", sa.Text, primary_key=True),
-    sa.Column("user_id", sa.Text, nullable=False),
+    sa.Column("user_id", UUID(as_uuid=False), nullable=False),  # users.id, like orders.user_id
     sa.Column("request_hash", sa.Text, nullable=False),
     sa.Column("order_id", sa.Text),
     # claimed → authorizing → confirmed | payment_failed | cancelled (checkout.service.State)

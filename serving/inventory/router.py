@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
+from serving.access import Public
 from serving.catalog.schemas import SKU_PATTERN
 from serving.deps import StaffUser, UnitOfWorkDep, WriteRateLimit
 from serving.inventory import service
@@ -19,7 +20,7 @@ from serving.inventory.schemas import (
     StockSet,
 )
 
-router = APIRouter(prefix="/v1/inventory", tags=["inventory"])
+router = APIRouter(prefix="/v1/inventory", tags=["inventory"], dependencies=[Public])
 admin_router = APIRouter(prefix="/v1/admin/inventory", tags=["inventory"])
 
 SkuPath = Annotated[str, Path(pattern=SKU_PATTERN)]
@@ -88,7 +89,9 @@ def list_movements(
     _user: StaffUser,
     uow: UnitOfWorkDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=1024, description="`next_cursor` of the previous page")
+    ] = None,
 ) -> MovementsPage:
     """The SKU's movements over all warehouses, newest first."""
-    return service.movements(uow, sku, limit=limit, before=before)
+    return service.movements(uow, sku, limit=limit, cursor=cursor)

@@ -81,4 +81,4 @@ class MovementPublic(BaseModel):
 
 class MovementsPage(BaseModel):
     items: list[MovementPublic]
-    next_before: int | None = Field(None, description="pass as `before` for the next page")
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page")

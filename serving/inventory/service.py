@@ -49,6 +49,13 @@ from serving.inventory.schemas import (
     StockLevelPublic,
     WarehouseAvailability,
 )
+from serving.pagination import (
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    invalid_cursor,
+)
 from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
 from shoplake.config import Settings
 
@@ -364,12 +371,28 @@ def receive_stock(
     return level
 
 
-def movements(uow: UnitOfWork, sku: str, *, limit: int, before: int | None) -> MovementsPage:
+def movements(uow: UnitOfWork, sku: str, *, limit: int, cursor: str | None) -> MovementsPage:
+    """Newest first, a page at a time (keyset: the movement id)."""
+    query = fingerprint({"sku": sku})
+    before = None
+    if cursor:
+        try:
+            before = decode_cursor(cursor, MOVEMENTS_LISTING, query).get("id")
+            if not isinstance(before, int) or isinstance(before, bool):
+                raise InvalidCursor("the cursor carries no movement id")
+        except InvalidCursor as exc:
+            raise invalid_cursor(exc) from exc
     with uow:
         require_product(uow, sku)
-        rows = _store(uow).movements(sku, limit=limit, before_id=before)
-    items = [MovementPublic.model_validate(dict(row)) for row in rows]
-    return MovementsPage(items=items, next_before=items[-1].id if len(items) == limit else None)
+        rows = _store(uow).movements(sku, limit=limit + 1, before_id=before)
+    items = [MovementPublic.model_validate(dict(row)) for row in rows[:limit]]
+    next_cursor = None
+    if len(rows) > limit:
+        next_cursor = encode_cursor(MOVEMENTS_LISTING, query, {"id": items[-1].id})
+    return MovementsPage(items=items, next_cursor=next_cursor)
+
+
+MOVEMENTS_LISTING = "stock-movements"
 
 
 # ---------------------------------------------------------------- reading

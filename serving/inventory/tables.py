@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import UUID
 
 from shoplake.db import metadata
 
@@ -38,7 +39,7 @@ stock_movements = sa.Table(
     sa.Column("order_id", sa.Text),
     sa.Column("reference", sa.Text),
     sa.Column("note", sa.Text),
-    sa.Column("actor_id", sa.Text),
+    sa.Column("actor_id", UUID(as_uuid=False)),  # the acting user (users.id); null: the system
     sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
     ),

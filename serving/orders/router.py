@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -16,14 +17,17 @@ admin_router = APIRouter(prefix="/v1/admin", tags=["orders admin"])
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[0-9a-f-]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+Cursor = Annotated[
+    str | None, Query(max_length=1024, description="`next_cursor` of the previous page")
+]
 
 
 @router.get("/orders")
 def list_my_orders(
-    uow: UnitOfWorkDep, user: CurrentUser, limit: Limit = 20, offset: Offset = 0
+    uow: UnitOfWorkDep, user: CurrentUser, limit: Limit = 20, cursor: Cursor = None
 ) -> OrdersPage:
-    return service.list_orders(uow, user_id=user.user_id, status=None, limit=limit, offset=offset)
+    """The caller's orders, newest first; pass `next_cursor` back as `cursor` for more."""
+    return service.list_orders(uow, user_id=user.user_id, status=None, limit=limit, cursor=cursor)
 
 
 @router.get("/orders/{order_id}")
@@ -49,11 +53,17 @@ def list_orders(
     uow: UnitOfWorkDep,
     staff: StaffUser,
     status: OrderStatus | None = None,
-    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[uuid.UUID | None, Query(description="one customer's orders")] = None,
     limit: Limit = 50,
-    offset: Offset = 0,
+    cursor: Cursor = None,
 ) -> OrdersPage:
-    return service.list_orders(uow, user_id=user_id, status=status, limit=limit, offset=offset)
+    return service.list_orders(
+        uow,
+        user_id=str(user_id) if user_id is not None else None,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 @admin_router.post("/orders/{order_id}/refund", dependencies=[WriteRateLimit])

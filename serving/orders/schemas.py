@@ -53,9 +53,7 @@ class OrderPublic(BaseModel):
 
 class OrdersPage(BaseModel):
     items: list[OrderPublic]
-    total: int
-    limit: int
-    offset: int
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page")
 
 
 class StatusAdvance(BaseModel):

@@ -33,6 +33,13 @@ from serving.orders.schemas import (
     StatusChangePublic,
 )
 from serving.orders.store import OrderStore, Row, SqlOrderStore
+from serving.pagination import (
+    InvalidCursor,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    invalid_cursor,
+)
 from serving.payments import service as payments
 from serving.payments.domain import Payment
 from serving.payments.gateway import PaymentResult, PaymentStatus
@@ -287,14 +294,39 @@ def list_orders(
     user_id: str | None,
     status: OrderStatus | None,
     limit: int,
-    offset: int,
+    cursor: str | None = None,
 ) -> OrdersPage:
+    """Newest first, a page at a time (keyset: created_at, then id)."""
+    query = fingerprint({"user_id": user_id, "status": status})
+    try:
+        after = _order_key(decode_cursor(cursor, ORDERS_LISTING, query)) if cursor else None
+    except InvalidCursor as exc:
+        raise invalid_cursor(exc) from exc
     with uow:
-        rows, total = _store(uow).list_orders(
-            user_id=user_id, status=status, limit=limit, offset=offset
-        )
-        items = _public(uow, rows, detail=False)
-    return OrdersPage(items=items, total=total, limit=limit, offset=offset)
+        rows = _store(uow).list_orders(user_id=user_id, status=status, limit=limit + 1, after=after)
+        items = _public(uow, rows[:limit], detail=False)
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = {"at": last["created_at"].isoformat(), "id": str(last["id"])}
+        next_cursor = encode_cursor(ORDERS_LISTING, query, key)
+    return OrdersPage(items=items, next_cursor=next_cursor)
+
+
+ORDERS_LISTING = "orders"
+
+
+def _order_key(key: dict[str, Any]) -> tuple[datetime, str]:
+    at, order_id = key.get("at"), key.get("id")
+    if not isinstance(at, str) or not isinstance(order_id, str) or not order_id:
+        raise InvalidCursor("the cursor carries no order key")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidCursor("the cursor's time is not valid") from exc
+    if moment.tzinfo is None:
+        raise InvalidCursor("the cursor's time has no timezone")
+    return moment, order_id
 
 
 # ---------------------------------------------------------------- customers

@@ -38,8 +38,13 @@ class OrderStore(Protocol):
     def history_of(self, order_id: str) -> list[Row]: ...
 
     def list_orders(
-        self, *, user_id: str | None, status: OrderStatus | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]: ...
+        self,
+        *,
+        user_id: str | None,
+        status: OrderStatus | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Row]: ...
 
     def stale_pending(self, before: datetime, limit: int) -> list[str]: ...
 
@@ -114,29 +119,32 @@ class SqlOrderStore:
         )
 
     def list_orders(
-        self, *, user_id: str | None, status: OrderStatus | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
-        """A page of orders, newest first, and how many match in all."""
+        self,
+        *,
+        user_id: str | None,
+        status: OrderStatus | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Row]:
+        """Up to `limit` orders, newest first (created_at, then id), strictly after `after`."""
         where = []
         if user_id is not None:
             where.append(orders.c.user_id == user_id)
         if status is not None:
             where.append(orders.c.status == status.value)
-        page = (
-            self.conn.execute(
-                sa.select(orders)
-                .where(*where)
-                .order_by(orders.c.created_at.desc(), orders.c.id.desc())
-                .limit(limit)
-                .offset(offset)
+        if after is not None:
+            # A row-value comparison walks the (user_id, created_at) index downwards.
+            where.append(
+                sa.tuple_(orders.c.created_at, orders.c.id)
+                < sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
             )
-            .mappings()
-            .all()
+        page = self.conn.execute(
+            sa.select(orders)
+            .where(*where)
+            .order_by(orders.c.created_at.desc(), orders.c.id.desc())
+            .limit(limit)
         )
-        total = self.conn.execute(
-            sa.select(sa.func.count()).select_from(orders).where(*where)
-        ).scalar_one()
-        return list(page), int(total)
+        return [dict(row) for row in page.mappings()]
 
     def stale_pending(self, before: datetime, limit: int) -> list[str]:
         """Orders still PENDING_PAYMENT that were placed before `before`, oldest first."""

@@ -4,7 +4,7 @@ own: serving/payments/tables.py, serving/checkout/tables.py)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from shoplake.db import metadata
 
@@ -12,7 +12,10 @@ orders = sa.Table(
     "orders",
     metadata,
     sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("user_id", sa.Text, nullable=False),
+    # The customer (users.id). No foreign key on purpose: an order is a financial record that
+    # outlives the account it was placed from (erasure anonymises users, it never deletes
+    # their orders), and archived orders leave Postgres while the user stays.
+    sa.Column("user_id", UUID(as_uuid=False), nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("currency", sa.Text, nullable=False),
     sa.Column("subtotal_cents", sa.BigInteger, nullable=False),
@@ -59,7 +62,7 @@ order_status_history = sa.Table(
     sa.Column("from_status", sa.Text),
     sa.Column("to_status", sa.Text, nullable=False),
     sa.Column("reason", sa.Text),
-    sa.Column("actor_id", sa.Text),
+    sa.Column("actor_id", UUID(as_uuid=False)),  # the acting user (users.id); null: the system
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Index("ix_order_status_history_order", "order_id", "id"),
 )

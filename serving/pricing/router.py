@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from serving.access import Public
 from serving.deps import AdminUser, ConnDep, RedisDep, SettingsDep, WriteRateLimit
 from serving.pricing import service
 from serving.pricing.schemas import (
@@ -19,7 +20,7 @@ from serving.pricing.schemas import (
     QuoteRequest,
 )
 
-router = APIRouter(prefix="/v1", tags=["pricing"])
+router = APIRouter(prefix="/v1", tags=["pricing"], dependencies=[Public])
 admin_router = APIRouter(prefix="/v1/admin", tags=["pricing"])
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Header, Query, Request
 
+from serving.access import Public
 from serving.behaviour_publisher import BehaviourPublisher
 from serving.deps import OptionalUser
 from serving.errors import ApiError, CommonError
@@ -40,7 +41,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         backend.close()
 
 
-router = APIRouter(prefix="/v1/search", tags=["search"], lifespan=lifespan)
+router = APIRouter(prefix="/v1/search", tags=["search"], lifespan=lifespan, dependencies=[Public])
 
 SessionHeader = Annotated[
     str | None,

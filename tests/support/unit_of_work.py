@@ -254,16 +254,22 @@ class FakeOrderStore:
         return [h for h in self.history if h["order_id"] == order_id]
 
     def list_orders(
-        self, *, user_id: str | None, status: OrderStatus | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
+        self,
+        *,
+        user_id: str | None,
+        status: OrderStatus | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Row]:
         rows = [
             o
             for o in self.orders.values()
             if (user_id is None or o["user_id"] == user_id)
             and (status is None or o["status"] == status.value)
+            and (after is None or (o["created_at"], o["id"]) < after)
         ]
         rows.sort(key=lambda o: (o["created_at"], o["id"]), reverse=True)
-        return copy.deepcopy(rows[offset : offset + limit]), len(rows)
+        return copy.deepcopy(rows[:limit])
 
     def stale_pending(self, before: datetime, limit: int) -> list[str]:
         pending = [

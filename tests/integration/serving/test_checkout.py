@@ -27,6 +27,7 @@ from serving.payments.tables import payments
 from serving.unit_of_work import SqlUnitOfWork
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from tests.support.callers import Caller
 from tests.support.fakes import FakeGateway, SimulatedCrash, injected_gateway
 from tests.support.shop_api import (
     ADDRESS,
@@ -39,8 +40,6 @@ from tests.support.shop_api import (
     product,
     token_headers,
 )
-
-from .conftest import Caller
 
 
 @pytest.fixture(scope="module")
@@ -133,30 +132,53 @@ def test_a_key_reused_for_another_request_or_by_another_user_is_refused(
 
 
 @pytest.mark.parametrize(
-    ("headers_extra", "body"),
+    ("headers_extra", "body", "culprit"),
     [
-        ({}, {"payment_token": "tok_ok", "shipping_address": ADDRESS}),
-        ({"Idempotency-Key": "short"}, {"payment_token": "tok_ok", "shipping_address": ADDRESS}),
-        ({"Idempotency-Key": "a-good-key-1"}, {"payment_token": "4242424242424242"}),
+        ({}, {"payment_token": "tok_ok", "shipping_address": ADDRESS}, "Idempotency-Key"),
+        (
+            {"Idempotency-Key": "short"},
+            {"payment_token": "tok_ok", "shipping_address": ADDRESS},
+            "Idempotency-Key",
+        ),
+        # Everything else valid: the card number alone is what is refused.
+        (
+            {"Idempotency-Key": "a-good-key-1"},
+            {"payment_token": "4242424242424242", "shipping_address": ADDRESS},
+            "payment_token",
+        ),
         (
             {"Idempotency-Key": "a-good-key-2"},
             {"payment_token": "tok_ok", "shipping_address": {**ADDRESS, "country": "gb"}},
+            "country",
         ),
     ],
 )
 def test_bad_input_is_a_422_and_a_card_number_is_refused(
     client: TestClient,
     api_settings: Settings,
+    engine: Engine,
     fake: FakeGateway,
     headers_extra: dict[str, str],
     body: dict[str, Any],
+    culprit: str,
 ) -> None:
     response = client.post(
         "/v1/checkout", json=body, headers={**token_headers(api_settings), **headers_extra}
     )
     assert response.status_code == 422, response.text
+    failing = [detail["loc"] for detail in response.json()["error"]["details"]]
+    assert failing and all(culprit in loc for loc in failing), failing  # the only problem named
     assert "4242424242424242" not in response.text
     assert fake.calls["authorize"] == 0
+    key = headers_extra.get("Idempotency-Key")
+    if key is not None:  # nothing of the refused request was kept
+        with engine.connect() as conn:
+            kept = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(checkout_requests)
+                .where(checkout_requests.c.idempotency_key == key)
+            ).scalar_one()
+        assert kept == 0
 
 
 def test_an_empty_cart_cannot_check_out(

@@ -19,8 +19,7 @@ from serving.cart.service import anonymous_cart_id
 from serving.pricing.tables import coupon_redemptions
 from shoplake.config import Settings
 from shoplake.db import make_engine
-
-from .conftest import Caller, MakeCaller
+from tests.support.callers import Caller, MakeCaller
 
 MakeCoupon = Callable[..., dict[str, Any]]
 

@@ -27,9 +27,8 @@ from shoplake.db import make_engine
 from shoplake.events import CloudEvent, EventData, parse_data
 from shoplake.events import inventory as ev
 from shoplake.outbox import outbox
+from tests.support.callers import Caller, MakeCaller
 from tests.support.unit_of_work import sql_unit
-
-from .conftest import Caller, MakeCaller
 
 LATER = datetime.now(UTC) + timedelta(hours=1)
 
@@ -152,9 +151,17 @@ def test_staff_receive_adjust_and_count_each_change_once(
     body = page.json()
     assert [m["on_hand_after"] for m in body["items"]] == [5, 7]
     rest = client.get(
-        f"/v1/admin/inventory/{sku}/movements?before={body['next_before']}", headers=ops.headers
+        f"/v1/admin/inventory/{sku}/movements",
+        params={"cursor": body["next_cursor"]},
+        headers=ops.headers,
     ).json()
-    assert [m["reason"] for m in rest["items"]] == ["receipt"] and rest["next_before"] is None
+    assert [m["reason"] for m in rest["items"]] == ["receipt"] and rest["next_cursor"] is None
+    elsewhere = client.get(
+        f"/v1/admin/inventory/{sku}-OTHER/movements",
+        params={"cursor": body["next_cursor"]},
+        headers=ops.headers,
+    )
+    assert elsewhere.status_code == 422  # a cursor of another SKU's list
 
 
 def test_public_availability_per_warehouse_and_in_total(client: TestClient, admin: Caller) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from serving.security import Role
 from shoplake.config import Settings
 from shoplake.db import make_engine
+from tests.support.callers import Caller, MakeCaller
 from tests.support.fakes import FakeGateway, injected_gateway
 from tests.support.shop_api import (
     do_checkout,
@@ -22,8 +23,6 @@ from tests.support.shop_api import (
     product,
     token_headers,
 )
-
-from .conftest import Caller, MakeCaller
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +62,7 @@ def test_a_customer_lists_and_reads_their_orders_and_not_anothers(
     listing = client.get("/v1/orders", headers=headers)
     assert listing.status_code == 200
     assert [o["id"] for o in listing.json()["items"]] == [order_id]
-    assert listing.json()["total"] == 1
+    assert listing.json()["next_cursor"] is None
     detail = client.get(f"/v1/orders/{order_id}", headers=headers).json()
     assert detail["lines"][0]["sku"] == sku
     assert [h["to_status"] for h in detail["history"]] == ["PENDING_PAYMENT", "CONFIRMED"]

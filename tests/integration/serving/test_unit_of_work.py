@@ -44,7 +44,7 @@ def _kept(engine: Engine, key: str) -> tuple[int, int]:
 
 
 def _claim(uow: SqlUnitOfWork, key: str) -> None:
-    uow.store("checkout", SqlCheckoutStore.on).claim(key, "user", "hash")
+    uow.store("checkout", SqlCheckoutStore.on).claim(key, str(uuid.uuid4()), "hash")
     uow.record(_event(key), "/tests")
 
 

@@ -21,8 +21,7 @@ from serving.payments.factory import make_gateway
 from serving.payments.gateway import GatewayError, PaymentStatus
 from serving.payments.sandbox import SandboxGateway
 from shoplake.stack import Stack
-
-from .conftest import CountingClient, payment_settings
+from tests.support.payments import CountingClient, payment_settings
 
 Key = Callable[[], str]
 

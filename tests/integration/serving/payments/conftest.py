@@ -5,42 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from serving.payments.sandbox import SandboxGateway
-from shoplake.config import Settings
 from shoplake.stack import Stack
-
-
-def payment_settings(settings: Settings, **overrides: object) -> Settings:
-    update: dict[str, object] = {
-        "payment_timeout_s": 0.5,
-        "payment_retry_attempts": 3,
-        "payment_retry_backoff_s": 0.02,
-        "payment_breaker_failures": 5,
-        "payment_breaker_open_s": 30.0,
-    }
-    update.update(overrides)
-    return settings.model_copy(update=update)
+from tests.support.payments import CountingClient, payment_settings
 
 
 @pytest.fixture
 def key() -> Callable[[], str]:
     """A fresh idempotency key (a dashed UUID: no digit run long enough to look like a PAN)."""
     return lambda: f"test-{uuid.uuid4()}"
-
-
-class CountingClient(httpx.Client):
-    """An httpx client that counts the responses it got (to see retries from outside)."""
-
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self.statuses: list[int] = []
-        super().__init__(
-            base_url=base_url,
-            timeout=timeout,
-            event_hooks={"response": [lambda r: self.statuses.append(r.status_code)]},
-        )
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from shoplake.db import make_engine
 from shoplake.search.adapter import ProductIndex
 from shoplake.search.index import building_alias
 from spark_jobs.search_reindex import build, run
-
-from .conftest import demo_products, search_settings
+from tests.support.search import demo_products, search_settings
 
 
 def test_searches_never_fail_while_the_alias_swaps(

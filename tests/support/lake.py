@@ -1,4 +1,4 @@
-"""Silver transforms are tested on small explicit rows: the shared Spark session, no services."""
+"""Lake test data: bronze rows for events, on a fixed clock, as the bronze stream writes them."""
 
 from __future__ import annotations
 
@@ -6,23 +6,12 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from pyspark.sql import DataFrame, SparkSession
 
-from shoplake.config import Settings
 from shoplake.events import CloudEvent, EventData
 from shoplake.lake import BRONZE_EVENTS
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="session")
-def spark(settings: Settings) -> SparkSession:
-    """The suite's one Spark session (get_spark returns it if it runs); these tests need no
-    Kafka, so they do not wait for the stack."""
-    from shoplake.spark import get_spark
-
-    return get_spark(settings, app_name="shoplake-tests")
 
 
 def at(minutes: int) -> datetime:

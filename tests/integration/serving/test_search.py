@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 from shoplake.events import CloudEvent
 from shoplake.search.adapter import ProductIndex
 from shoplake.search.facets import FACETABLE_ATTRIBUTES
-
-from .conftest import CATALOG_SIZE, demo_products
+from tests.support.search import CATALOG_SIZE, demo_products
 
 
 def test_mapping_is_strict_and_facets_are_keywords(seeded: ProductIndex) -> None:

@@ -57,7 +57,7 @@ class FakeStripeHTTP(stripe.HTTPClient):
                 "metadata": {METADATA_KEY: form[f"metadata[{METADATA_KEY}]"][0]},
                 "status": "requires_capture",
             }
-            self.intents[intent["id"]] = intent
+            self.intents[str(intent["id"])] = intent
             if form["payment_method"] == ["pm_card_chargeDeclined"]:
                 intent["status"] = "requires_payment_method"
                 error = {

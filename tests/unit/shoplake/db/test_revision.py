@@ -38,7 +38,7 @@ def test_a_new_revision_follows_the_chain_and_passes_ruff(tmp_path: Path) -> Non
     assert f'revision: str = "{number:04d}_add_product_reviews"' in text
     assert f'down_revision: str | None = "{newest}"' in text
     ruff = Path(sys.executable).parent / "ruff"
-    config = Path(__file__).resolve().parents[3] / "pyproject.toml"  # the house's rules
+    config = Path(__file__).resolve().parents[4] / "pyproject.toml"  # the house's rules
     for args in (["check"], ["format", "--check"]):
         result = subprocess.run(
             [str(ruff), *args, "--config", str(config), str(path)],

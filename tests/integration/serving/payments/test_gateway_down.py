@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -14,8 +14,7 @@ from serving.payments.sandbox import SandboxGateway
 from shoplake.resilience import BreakerState
 from shoplake.stack import Stack
 from shoplake.stack.service import LocalService
-
-from .conftest import CountingClient, payment_settings
+from tests.support.payments import CountingClient, payment_settings
 
 
 @pytest.fixture
@@ -54,13 +53,14 @@ def test_the_circuit_opens_and_calls_fail_fast_while_the_gateway_is_down(
     assert gateway.breaker.state is BreakerState.OPEN
 
     # While open, every call fails at once without a request.
-    for call in (
+    calls: tuple[Callable[[], object], ...] = (
         lambda: gateway.authorize(
             idempotency_key=f"test-{uuid.uuid4()}", token="tok_ok", amount_cents=1, currency="EUR"
         ),
         lambda: gateway.capture(idempotency_key=key, reference=made.reference),
         lambda: gateway.get(key),
-    ):
+    )
+    for call in calls:
         began = time.perf_counter()
         with pytest.raises(GatewayUnavailable, match="circuit open"):
             call()

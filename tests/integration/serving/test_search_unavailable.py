@@ -10,8 +10,7 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from shoplake.config import Settings
 from shoplake.stack import Stack
-
-from .conftest import search_settings
+from tests.support.search import search_settings
 
 
 @pytest.mark.stack_lifecycle

@@ -18,8 +18,7 @@ from shoplake.events.order import (
 from shoplake.events.user import UserRegistered
 from shoplake.lake import INVENTORY_MOVEMENTS, ORDER_ITEMS, ORDERS, PRODUCTS, USERS
 from spark_jobs.silver import inventory, orders, products, users
-
-from .conftest import at, bronze, day, event
+from tests.support.lake import at, bronze, day, event
 
 PLACED = OrderPlaced(
     order_id="o-1",

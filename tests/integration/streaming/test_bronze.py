@@ -27,7 +27,7 @@ from shoplake.kafka import ensure_topics
 from shoplake.lake import domain_topic_pattern
 from streaming.bronze import BronzeJob, start
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _job(settings: Settings, namespace: str, lake_root: Path) -> BronzeJob:
