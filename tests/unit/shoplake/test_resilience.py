@@ -18,12 +18,12 @@ class FakeClock:
         return self.now
 
 
-@pytest.fixture
 def state_of(breaker: CircuitBreaker) -> BreakerState:
     """The state now (a function, so that a type checker does not keep an earlier reading)."""
     return breaker.state
 
 
+@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
