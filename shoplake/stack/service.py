@@ -6,6 +6,7 @@ import os
 import pwd
 import shutil
 import signal
+import stat
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -182,6 +183,7 @@ class LocalService(ABC):
         for path in owned:
             path.mkdir(parents=True, exist_ok=True)
             _chown_tree(path, entry.pw_uid, entry.pw_gid)
+            _make_reachable(path)
         setpriv = shutil.which("setpriv")
         if setpriv is None:
             raise StackError("setpriv (util-linux) is needed to drop root for " + self.name)
@@ -192,6 +194,16 @@ class LocalService(ABC):
             "--init-groups",
             *argv,
         ]
+
+
+def _make_reachable(path: Path) -> None:
+    """Let other users traverse (not list) every directory above `path`: a checkout under a
+    private folder (`mktemp -d` makes one 0700) would otherwise hide the service's own
+    folders from the service user."""
+    for parent in path.resolve().parents:
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IXOTH:
+            parent.chmod(stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
 def _chown_tree(root: Path, uid: int, gid: int) -> None:
