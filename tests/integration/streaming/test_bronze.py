@@ -192,7 +192,7 @@ def test_a_stream_killed_mid_load_resumes_with_every_event_exactly_once(
 
     stream = _bronze_process(settings, namespace, lake_root, log, once=False)
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 420  # a hang guard, not a speed test (shared machines)
         while _rows(job.events_path) < 3_000:
             assert stream.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the stream made no progress"
