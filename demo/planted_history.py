@@ -68,8 +68,12 @@ class PlantedHistory:
     def interactions(self) -> int:
         return sum(
             len(self.frames[name])
-            for name in ("silver.product_views", "silver.cart_events", "silver.order_items",
-                         "silver.wishlist_events")
+            for name in (
+                "silver.product_views",
+                "silver.cart_events",
+                "silver.order_items",
+                "silver.wishlist_events",
+            )
         )
 
     def write(self, lake_root: str) -> dict[str, int]:
@@ -82,19 +86,28 @@ class PlantedHistory:
 
 _TABLES: dict[str, Table] = {
     t.name: t
-    for t in (PRODUCTS, PRODUCT_CHANGES, PRODUCT_VIEWS, CART_EVENTS, WISHLIST_EVENTS,
-              ORDER_ITEMS, INVENTORY_MOVEMENTS)
+    for t in (
+        PRODUCTS,
+        PRODUCT_CHANGES,
+        PRODUCT_VIEWS,
+        CART_EVENTS,
+        WISHLIST_EVENTS,
+        ORDER_ITEMS,
+        INVENTORY_MOVEMENTS,
+    )
 }
 
 
 def _frame(table: Table, **columns: object) -> pd.DataFrame:
-    n = max((len(v) for v in columns.values() if isinstance(v, (np.ndarray, list, pd.Series))),
-            default=0)
+    n = max(
+        (len(v) for v in columns.values() if isinstance(v, (np.ndarray, list, pd.Series))),
+        default=0,
+    )
     data = {c: columns.get(c, [None] * n) for c in table.column_names}
     return pd.DataFrame(data)
 
 
-def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR0915
+def generate(spec: HistorySpec | None = None) -> PlantedHistory:
     spec = spec or HistorySpec()
     rng = np.random.default_rng(spec.seed)
     start = spec.end - timedelta(days=spec.days)
@@ -125,8 +138,9 @@ def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR091
     }
     shuffled = rng.permutation(n_products)
     complement = np.full(n_products, -1)
-    for a, b in zip(shuffled[0::2][: n_products // 4], shuffled[1::2][: n_products // 4],
-                    strict=False):
+    for a, b in zip(
+        shuffled[0::2][: n_products // 4], shuffled[1::2][: n_products // 4], strict=False
+    ):
         complement[a] = b
 
     users = list(spec.known_users) + [
@@ -142,18 +156,18 @@ def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR091
     dates = pd.date_range(start, periods=spec.days, freq="D")
     weekday = dates.weekday.to_numpy()
     day_weight = (1.0 + 0.4 * (weekday >= 5)) * (1.0 + 0.5 * day_index / spec.days)
-    day_weight[max(0, spec.days - 26): max(0, spec.days - 22)] *= 1.8  # the holiday peak
+    day_weight[max(0, spec.days - 26) : max(0, spec.days - 22)] *= 1.8  # the holiday peak
     day_weight /= day_weight.sum()
 
-    # Promotions (a price cut with a lift) and stockouts, as SKU × day masks.
+    # Promotions (a price cut with a lift) and stockouts, as SKU x day masks.
     promo = np.zeros((n_products, spec.days), dtype=bool)
     stockout = np.zeros((n_products, spec.days), dtype=bool)
     for sku_i in rng.choice(n_products, max(1, n_products // 5), replace=False):
         first = rng.integers(0, max(1, spec.days - 7))
-        promo[sku_i, first: first + 7] = True
+        promo[sku_i, first : first + 7] = True
     for sku_i in rng.choice(n_products, max(1, n_products // 10), replace=False):
         first = rng.integers(0, max(1, spec.days - 5))
-        stockout[sku_i, first: first + 5] = True
+        stockout[sku_i, first : first + 5] = True
 
     # Sessions: a user, a day, a category (mostly from the user's segment).
     n_sessions = int(spec.sessions_per_user * n_users)
@@ -161,8 +175,9 @@ def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR091
     s_day = rng.choice(spec.days, n_sessions, p=day_weight)
     pair = np.array([segment_categories[s] for s in segment[s_user]])
     own = pair[np.arange(n_sessions), rng.integers(0, 2, n_sessions)]
-    s_cat = np.where(rng.random(n_sessions) < spec.in_segment, own,
-                     rng.integers(0, n_categories, n_sessions))
+    s_cat = np.where(
+        rng.random(n_sessions) < spec.in_segment, own, rng.integers(0, n_categories, n_sessions)
+    )
     s_views = 1 + rng.poisson(spec.views_per_session - 1, n_sessions)
 
     # Views: items of the session's category by popularity (promotions lift them).
@@ -183,14 +198,14 @@ def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR091
     v_time = dates[v_day] + pd.to_timedelta(rng.integers(0, 86_400, len(v_session)), unit="s")
 
     # Carts: some views are carted (more under a promotion), none of a stocked-out SKU.
-    carted = (rng.random(len(v_session)) < spec.cart_rate * np.where(lifted, 2.0, 1.0)) & \
-        ~stockout[v_item, v_day]
+    carted = (rng.random(len(v_session)) < spec.cart_rate * np.where(lifted, 2.0, 1.0)) & ~stockout[
+        v_item, v_day
+    ]
     c_idx = np.flatnonzero(carted)
     # Purchases: a share of carts is checked out (the rest abandoned); complements join.
     bought = c_idx[rng.random(len(c_idx)) < spec.purchase_rate]
     b_item = v_item[bought]
-    with_comp = bought[(complement[b_item] >= 0)
-                       & (rng.random(len(bought)) < spec.complement_rate)]
+    with_comp = bought[(complement[b_item] >= 0) & (rng.random(len(bought)) < spec.complement_rate)]
     comp_item = complement[v_item[with_comp]]
     order_of = {s: f"ord-{spec.seed}-{s}" for s in np.unique(v_session[bought])}
 
@@ -303,8 +318,9 @@ def generate(spec: HistorySpec | None = None) -> PlantedHistory:  # noqa: PLR091
             "silver.inventory_movements": movements,
         },
         user_segment={users[i]: int(segment[i]) for i in range(n_users)},
-        segment_categories={s: (cat_names[a], cat_names[b])
-                            for s, (a, b) in segment_categories.items()},
+        segment_categories={
+            s: (cat_names[a], cat_names[b]) for s, (a, b) in segment_categories.items()
+        },
         complements={str(skus[a]): str(skus[b]) for a, b in enumerate(complement) if b >= 0},
     )
 
@@ -317,7 +333,7 @@ def _movements(
     stockout: np.ndarray,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Stock per SKU × warehouse: a receipt each week, a sale adjustment per order line (from
+    """Stock per SKU x warehouse: a receipt each week, a sale adjustment per order line (from
     the first warehouse, else the second), and a drain to zero on stockout days."""
     rows: list[tuple[object, ...]] = []
     level = {(s, w): 0 for s in skus for w in WAREHOUSES}
@@ -343,18 +359,32 @@ def _movements(
                     continue
                 level[(sku, w)] -= take
                 sold -= take
-                rows.append((stamp + pd.Timedelta(hours=14), sku, w, "ADJUSTED", -take, -take,
-                             "sale"))
-    frame = pd.DataFrame(rows, columns=["event_time", "sku", "warehouse_id", "movement",
-                                        "quantity", "on_hand_delta", "reason"])
+                rows.append(
+                    (stamp + pd.Timedelta(hours=14), sku, w, "ADJUSTED", -take, -take, "sale")
+                )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "event_time",
+            "sku",
+            "warehouse_id",
+            "movement",
+            "quantity",
+            "on_hand_delta",
+            "reason",
+        ],
+    )
     frame = frame.sort_values("event_time", kind="stable").reset_index(drop=True)
     frame["on_hand"] = frame.groupby(["sku", "warehouse_id"]).on_hand_delta.cumsum()
     frame["on_hand"] = frame.on_hand.clip(lower=0).astype(np.int32)
     out = _frame(
         INVENTORY_MOVEMENTS,
         event_id=[f"im-{spec.seed}-{i}" for i in range(len(frame))],
-        event_type=np.where(frame.movement == "RECEIVED", "shop.inventory.StockReceived.v1",
-                            "shop.inventory.StockAdjusted.v1"),
+        event_type=np.where(
+            frame.movement == "RECEIVED",
+            "shop.inventory.StockReceived.v1",
+            "shop.inventory.StockAdjusted.v1",
+        ),
         event_time=frame.event_time,
         event_date=frame.event_time.dt.date,
         sku=frame.sku,

@@ -26,7 +26,9 @@ def decide(
         return a > b if higher_is_better else a < b
 
     if not better(candidate, baseline):
-        return Decision(False, f"{metric} {candidate:.4f} does not beat the baseline {baseline:.4f}")
+        return Decision(
+            False, f"{metric} {candidate:.4f} does not beat the baseline {baseline:.4f}"
+        )
     if champion is not None and not better(candidate, champion):
         return Decision(
             False, f"{metric} {candidate:.4f} does not beat the champion's {champion:.4f}"

@@ -7,7 +7,7 @@ then, so a fact has one definition (the mart's, once dbt builds it):
 - daily demand per SKU: `gold.demand_daily` (units, prices, promotions, stockouts) ←
   order lines, `silver.product_changes` and `silver.inventory_movements`.
 Facts no mart holds are read from silver only: views (`silver.product_views`), cart adds
-(`silver.cart_events`), wishlist adds (`silver.wishlist_events`), and demand per SKU ×
+(`silver.cart_events`), wishlist adds (`silver.wishlist_events`), and demand per SKU x
 warehouse (sales adjustments in `silver.inventory_movements`, since order lines carry no
 warehouse).
 """
@@ -103,8 +103,7 @@ def products(lake_root: str) -> pd.DataFrame:
     else:
         frame = lake_io.read(PRODUCTS, lake_root)
         frame["category"] = [
-            "/".join(path) if path is not None and len(path) else ""
-            for path in frame.category_path
+            "/".join(path) if path is not None and len(path) else "" for path in frame.category_path
         ]
     return frame[PRODUCT_COLUMNS].reset_index(drop=True)
 
@@ -136,20 +135,29 @@ def _price_history(lake_root: str) -> pd.DataFrame:
 
 
 def _stock_by_day(lake_root: str) -> pd.DataFrame:
-    """Available units at the end of each day with a movement, per SKU × warehouse."""
+    """Available units at the end of each day with a movement, per SKU x warehouse."""
     moves = lake_io.read(
         INVENTORY_MOVEMENTS,
         lake_root,
-        ["sku", "warehouse_id", "event_time", "on_hand", "reserved", "movement", "reason",
-         "on_hand_delta"],
+        [
+            "sku",
+            "warehouse_id",
+            "event_time",
+            "on_hand",
+            "reserved",
+            "movement",
+            "reason",
+            "on_hand_delta",
+        ],
     )
     moves["date"] = _utc(moves.event_time).dt.tz_localize(None).dt.normalize()
     return moves.sort_values("event_time")
 
 
-def _grid(frame: pd.DataFrame, keys: list[str], start: pd.Timestamp, end: pd.Timestamp
-          ) -> pd.DataFrame:
-    """Every key × every day from start to end, the frame's values on it (missing → NaN)."""
+def _grid(
+    frame: pd.DataFrame, keys: list[str], start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Every key x every day from start to end, the frame's values on it (missing → NaN)."""
     days = pd.date_range(start, end, freq="D")
     combos = frame[keys].drop_duplicates()
     full = combos.merge(pd.DataFrame({"date": days}), how="cross")
@@ -157,20 +165,23 @@ def _grid(frame: pd.DataFrame, keys: list[str], start: pd.Timestamp, end: pd.Tim
 
 
 def daily_demand(lake_root: str, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-    """Units ordered per SKU and day (warehouse 'ALL') and per SKU × warehouse and day, with
+    """Units ordered per SKU and day (warehouse 'ALL') and per SKU x warehouse and day, with
     the list price, the average paid price, a promotion flag and a stockout flag; every day
     from a series' first sale to `as_of` (zeros where nothing sold)."""
     lines = purchases(lake_root)
     if lines.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in DEMAND_COLUMNS})
     lines["date"] = lines.event_time.dt.tz_localize(None).dt.normalize()
-    end = (as_of.tz_localize(None) if as_of is not None and as_of.tzinfo else as_of)
+    end = as_of.tz_localize(None) if as_of is not None and as_of.tzinfo else as_of
     end = pd.Timestamp(end or lines.date.max()).normalize()
     start = lines.date.min()
     per_sku = lines.groupby(["sku", "date"], as_index=False).agg(
         units=("quantity", "sum"),
         paid_cents=("paid_cents", "sum"),
-        gross_cents=("unit_price_cents", lambda s: float((s * lines.loc[s.index, "quantity"]).sum())),
+        gross_cents=(
+            "unit_price_cents",
+            lambda s: float((s * lines.loc[s.index, "quantity"]).sum()),
+        ),
     )
     grid = _grid(per_sku, ["sku"], start, end)
     grid["units"] = grid.units.fillna(0.0)
@@ -192,20 +203,25 @@ def daily_demand(lake_root: str, as_of: pd.Timestamp | None = None) -> pd.DataFr
     if not moves.empty:
         level = moves.groupby(["sku", "warehouse_id", "date"], as_index=False).last()
         level["available"] = level.on_hand - level.reserved
-        wgrid = _grid(level[["sku", "warehouse_id", "date", "available"]],
-                      ["sku", "warehouse_id"], start, end).sort_values(["sku", "warehouse_id", "date"])
+        wgrid = _grid(
+            level[["sku", "warehouse_id", "date", "available"]], ["sku", "warehouse_id"], start, end
+        ).sort_values(["sku", "warehouse_id", "date"])
         wgrid["available"] = wgrid.groupby(["sku", "warehouse_id"]).available.ffill()
         sold = moves[(moves.movement == "ADJUSTED") & (moves.reason == "sale")]
-        sold = sold.assign(units=-sold.on_hand_delta).groupby(
-            ["sku", "warehouse_id", "date"], as_index=False).units.sum()
+        sold = (
+            sold.assign(units=-sold.on_hand_delta)
+            .groupby(["sku", "warehouse_id", "date"], as_index=False)
+            .units.sum()
+        )
         wgrid = wgrid.merge(sold, on=["sku", "warehouse_id", "date"], how="left")
         wgrid["units"] = wgrid.units.fillna(0.0)
         wgrid["stocked_out"] = wgrid.available.fillna(1) <= 0
         sku_out = wgrid.groupby(["sku", "date"]).available.sum(min_count=1).reset_index()
         grid = grid.merge(sku_out, on=["sku", "date"], how="left")
         grid["stocked_out"] = grid.available.fillna(1) <= 0
-        prices_of = grid[["sku", "date", "list_price_cents", "paid_price_cents",
-                          "promotion_active"]]
+        prices_of = grid[
+            ["sku", "date", "list_price_cents", "paid_price_cents", "promotion_active"]
+        ]
         by_wh = wgrid.merge(prices_of, on=["sku", "date"], how="left")
         by_wh = by_wh[by_wh.units.groupby([by_wh.sku, by_wh.warehouse_id]).transform("sum") > 0]
     else:
@@ -218,7 +234,7 @@ def daily_demand(lake_root: str, as_of: pd.Timestamp | None = None) -> pd.DataFr
 
 
 def stock_levels(lake_root: str) -> pd.DataFrame:
-    """The latest on-hand and reserved units per SKU × warehouse."""
+    """The latest on-hand and reserved units per SKU x warehouse."""
     moves = _stock_by_day(lake_root)
     if moves.empty:
         return pd.DataFrame(columns=["sku", "warehouse_id", "on_hand", "reserved"])

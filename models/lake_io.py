@@ -60,4 +60,4 @@ def write(frame: pd.DataFrame, table: Table, lake_root: str, *, mode: str = "ove
         partition_by=list(table.partition_by) or None,
         schema_mode="overwrite" if mode == "overwrite" else None,
     )
-    return data.num_rows
+    return int(data.num_rows)

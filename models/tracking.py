@@ -86,9 +86,7 @@ def promote_if_better(
     """Move `champion` to `version` when the rule says so; the decision is tagged on it."""
     current = champion(mlflow_client, model_name)
     held = None if current is None else current.metrics.get(metric)
-    decision = decide(
-        candidate, baseline, held, higher_is_better=higher_is_better, metric=metric
-    )
+    decision = decide(candidate, baseline, held, higher_is_better=higher_is_better, metric=metric)
     if decision.promote:
         mlflow_client.set_registered_model_alias(model_name, CHAMPION, version)
     mlflow_client.set_model_version_tag(model_name, version, "champion_decision", decision.reason)

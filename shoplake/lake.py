@@ -451,7 +451,7 @@ DEMAND_FORECASTS = _declare(
         "run_id string, generated_at timestamp!"
     ),
     keys=("forecast_key",),
-    description="daily demand per SKU (warehouse_id 'ALL') and per SKU × warehouse, 28 days on",
+    description="daily demand per SKU (warehouse_id 'ALL') and per SKU x warehouse, 28 days on",
 )
 
 REORDER_SUGGESTIONS = _declare(
@@ -465,7 +465,7 @@ REORDER_SUGGESTIONS = _declare(
         "needs_reorder boolean!, model_version string, generated_at timestamp!"
     ),
     keys=("suggestion_key",),
-    description="per SKU × warehouse: projected stock against lead-time demand and safety stock",
+    description="per SKU x warehouse: projected stock against lead-time demand and safety stock",
 )
 
 # Every table declared above, in the order of declaration.

@@ -104,4 +104,3 @@ def decode_list(raw: str | bytes | None) -> list[ListedItem]:
     if raw is None:
         return []
     return _ITEMS.validate_json(raw)
-

@@ -14,14 +14,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel
 
 from models.recommendations.factorization import ImplicitFactors
 from models.recommendations.matrix import top_n
-
-try:  # the pyfunc base class when MLflow is installed (it is with the `ml` extra)
-    from mlflow.pyfunc import PythonModel
-except ImportError:  # pragma: no cover - models without MLflow still load bundles
-    PythonModel = object  # type: ignore[assignment,misc]
 
 FACTORS = "factors.npz"
 INDEX = "index.json"
@@ -56,7 +52,7 @@ class Bundle:
         )
 
 
-class RecommenderModel(PythonModel):  # type: ignore[misc,valid-type]
+class RecommenderModel(PythonModel):
     def load_context(self, context: Any) -> None:
         self.bundle = Bundle.load(Path(context.artifacts["bundle"]))
         self.user_pos = {u: i for i, u in enumerate(self.bundle.users)}

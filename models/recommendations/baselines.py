@@ -29,7 +29,8 @@ class GlobalPopularity:
         self.scores = np.asarray(weighted.sum(axis=0)).ravel()
 
     def ranking(self, n: int) -> np.ndarray:
-        return np.argsort(-self.scores, kind="stable")[:n]
+        order = np.argsort(-self.scores, kind="stable")[:n]
+        return np.asarray(order, dtype=np.int64)
 
     def recommend(self, rows: np.ndarray, n: int, exclude: sp.csr_matrix) -> np.ndarray:
         scores = np.tile(self.scores, (len(rows), 1))
@@ -40,7 +41,7 @@ def item_categories(index: Index, products: pd.DataFrame) -> np.ndarray:
     """The category code of each item column (-1 when the catalog does not know it)."""
     category_of = dict(zip(products.sku.astype(str), products.category.astype(str), strict=True))
     labels = np.array([category_of.get(s, "") for s in index.items], dtype=object)
-    return pd.Categorical(labels).codes.astype(np.int64)
+    return np.asarray(pd.Categorical(labels).codes, dtype=np.int64)
 
 
 class CategoryPopularity:
@@ -67,7 +68,7 @@ class CategoryPopularity:
 
 
 def cooccurrence(baskets: sp.csr_matrix) -> sp.csr_matrix:
-    """Item × item cosine of co-occurrence in baskets (orders, sessions); zero diagonal."""
+    """Item x item cosine of co-occurrence in baskets (orders, sessions); zero diagonal."""
     binary = baskets.copy().astype(np.float32)
     binary.data[:] = 1.0
     counts = (binary.T @ binary).tocsr()
@@ -80,7 +81,7 @@ def cooccurrence(baskets: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def baskets(frame: pd.DataFrame, key: str, index: Index) -> sp.csr_matrix:
-    """Baskets × items: 1 where an item is in the basket (an order, a session)."""
+    """Baskets x items: 1 where an item is in the basket (an order, a session)."""
     frame = frame.dropna(subset=[key])
     cols = pd.Categorical(frame.sku.astype(str), categories=index.items).codes
     codes = pd.Categorical(frame[key].astype(str)).codes

@@ -1,7 +1,7 @@
 """Implicit-feedback matrix factorisation with the `implicit` library (ALS or BPR).
 
 BLAS is held to one thread around every call: implicit parallelises itself, and OpenBLAS
-threads on top of it make batch `recommend` about 5× slower (and implicit warns).
+threads on top of it make batch `recommend` about 5x slower (and implicit warns).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class FactorParams:
 
 
 class ImplicitFactors:
-    """A fitted factorisation: users × factors and items × factors."""
+    """A fitted factorisation: users x factors and items x factors."""
 
     name = "implicit_als"
 
@@ -41,7 +41,7 @@ class ImplicitFactors:
 
     @classmethod
     def fit(cls, weighted: sp.csr_matrix, params: FactorParams) -> ImplicitFactors:
-        """Fit on a users × items confidence matrix (implicit ≥ 0.7 takes users × items)."""
+        """Fit on a users x items confidence matrix (implicit ≥ 0.7 takes users x items)."""
         from implicit.cpu.als import AlternatingLeastSquares
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
@@ -69,13 +69,14 @@ class ImplicitFactors:
 
     def scores(self, rows: np.ndarray) -> np.ndarray:
         with threadpool_limits(1, "blas"):
-            return self.user_factors[rows] @ self.item_factors.T
+            scores: np.ndarray = self.user_factors[rows] @ self.item_factors.T
+            return scores
 
     def recommend(self, rows: np.ndarray, n: int, exclude: sp.csr_matrix) -> np.ndarray:
         from models.recommendations.matrix import top_n
 
         out = np.full((len(rows), n), -1, dtype=np.int64)
-        for start in range(0, len(rows), 2048):  # bounded memory: 2,048 × items scores at once
+        for start in range(0, len(rows), 2048):  # bounded memory: 2,048 x items scores at once
             chunk = rows[start : start + 2048]
             out[start : start + len(chunk)] = top_n(self.scores(chunk), n, exclude[chunk])
         return out

@@ -1,8 +1,9 @@
-"""Interactions as a users × items matrix: weighted by kind and decayed by age."""
+"""Interactions as a users x items matrix: weighted by kind and decayed by age."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -21,11 +22,11 @@ class Index:
     users: np.ndarray
     items: np.ndarray
 
-    @property
+    @cached_property
     def user_pos(self) -> dict[str, int]:
         return {u: i for i, u in enumerate(self.users)}
 
-    @property
+    @cached_property
     def item_pos(self) -> dict[str, int]:
         return {s: i for i, s in enumerate(self.items)}
 
@@ -52,7 +53,7 @@ def weighted_matrix(
     as_of: pd.Timestamp,
     half_life_days: float,
 ) -> sp.csr_matrix:
-    """Sum over a user's interactions with an item of kind weight × 0.5^(age / half-life)."""
+    """Sum over a user's interactions with an item of kind weight x 0.5^(age / half-life)."""
     rows, cols, known = positions(index, interactions)
     age_days = (as_of - interactions.event_time).dt.total_seconds().to_numpy() / 86_400.0
     decay = np.power(0.5, np.clip(age_days, 0, None) / half_life_days)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -243,10 +244,11 @@ def write(
     client.set(CURRENT_KEY, publication, ex=ttl_s)
     client.lpush(PUBLICATIONS_KEY, publication)
     client.expire(PUBLICATIONS_KEY, ttl_s)
-    for old in client.lrange(PUBLICATIONS_KEY, keep, -1):
+    stale: Any = client.lrange(PUBLICATIONS_KEY, keep, -1)
+    for old in stale:
         old_name = old.decode() if isinstance(old, bytes) else str(old)
         for batch in _chunks(client.scan_iter(publication_pattern(old_name), count=1000), 1000):
-            client.unlink(*batch)
+            client.unlink(*[str(key) if not isinstance(key, bytes) else key for key in batch])
         client.lrem(PUBLICATIONS_KEY, 0, old_name)
     return written + 1
 

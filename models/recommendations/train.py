@@ -42,12 +42,18 @@ def fit_full(data: RecsData, params: FactorParams, half_life_days: float) -> Bun
         factors,
         index.users,
         index.items,
-        {**asdict(params), "model": params.algorithm, "half_life_days": half_life_days,
-         "as_of": data.as_of.isoformat()},
+        {
+            **asdict(params),
+            "model": params.algorithm,
+            "half_life_days": half_life_days,
+            "as_of": data.as_of.isoformat(),
+        },
     )
 
 
-def sample_lists(bundle: Bundle, data: RecsData, users: int = 20, n: int = 10) -> dict[str, list]:
+def sample_lists(
+    bundle: Bundle, data: RecsData, users: int = 20, n: int = 10
+) -> dict[str, list[str]]:
     """A few users' top items, logged beside the model so a reader sees what it recommends."""
     index = Index(bundle.users, bundle.items)
     rows = np.arange(min(users, len(bundle.users)))
@@ -82,9 +88,12 @@ def train(
 
     experiment_id = tracking.experiment(settings, EXPERIMENT)
     mlflow_client = tracking.client(settings)
-    with tempfile.TemporaryDirectory() as tmp, mlflow.start_run(
-        experiment_id=experiment_id, run_name=f"{candidate}-{data.as_of:%Y%m%d}"
-    ) as run:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        mlflow.start_run(
+            experiment_id=experiment_id, run_name=f"{candidate}-{data.as_of:%Y%m%d}"
+        ) as run,
+    ):
         mlflow.log_params(
             {
                 **asdict(params),

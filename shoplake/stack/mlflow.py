@@ -92,7 +92,9 @@ class MLflowService(LocalService):
                 break
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise StackError(f"mlflow: PostgreSQL did not accept the app role: {exc}")
+                    raise StackError(
+                        f"mlflow: PostgreSQL did not accept the app role: {exc}"
+                    ) from exc
                 time.sleep(0.5)
         with conn:
             exists = conn.execute(
