@@ -59,6 +59,7 @@ def train(
     *,
     models: tuple[str, ...] = MODELS,
     register: bool = True,
+    model_name: str = MODEL_NAME,
 ) -> ForecastRun:
     frame = series(demand)
     if frame.empty:
@@ -114,17 +115,17 @@ def train(
             name="model",
             python_model=ForecastModel(),
             artifacts={"forecasts": str(path)},
-            registered_model_name=MODEL_NAME if register else None,
+            registered_model_name=model_name if register else None,
             pip_requirements=tracking.pip_requirements("mlflow-skinny", "pandas", "pyarrow"),
         )
         mlflow.log_artifact(str(path))
         run_id = run.info.run_id
     if not register:
         return ForecastRun(run_id, "", Decision(False, "not registered"), result, best, chosen)
-    version = tracking.registered_version(mlflow_client, MODEL_NAME, run_id)
+    version = tracking.registered_version(mlflow_client, model_name, run_id)
     decision = tracking.promote_if_better(
         mlflow_client,
-        MODEL_NAME,
+        model_name,
         version,
         candidate=held.mase[best],
         baseline=held.mase[BASELINE],
@@ -134,12 +135,14 @@ def train(
     return ForecastRun(run_id, version, decision, result, best, chosen)
 
 
-def champion_forecasts(settings: Settings) -> tuple[pd.DataFrame, str, str]:
+def champion_forecasts(
+    settings: Settings, model_name: str = MODEL_NAME
+) -> tuple[pd.DataFrame, str, str]:
     """The champion's forecasts, its version and its run id."""
     mlflow_client = tracking.client(settings)
-    held = tracking.champion(mlflow_client, MODEL_NAME)
+    held = tracking.champion(mlflow_client, model_name)
     if held is None:
-        raise LookupError(f"{MODEL_NAME} has no champion yet: run `shoplake forecast train`")
+        raise LookupError(f"{model_name} has no champion yet: run `shoplake forecast train`")
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -71,6 +71,7 @@ def train(
     params: FactorParams | None = None,
     *,
     register: bool = True,
+    model_name: str = MODEL_NAME,
 ) -> RecsRun:
     params = params or FactorParams()
     if data.interactions.empty:
@@ -120,7 +121,7 @@ def train(
             name="model",
             python_model=RecommenderModel(),
             artifacts={"bundle": str(folder)},
-            registered_model_name=MODEL_NAME if register else None,
+            registered_model_name=model_name if register else None,
             pip_requirements=tracking.pip_requirements(
                 "mlflow-skinny", "numpy", "pandas", "scipy", "implicit"
             ),
@@ -128,10 +129,10 @@ def train(
         run_id = run.info.run_id
     if not register:
         return RecsRun(run_id, "", Decision(False, "not registered"), evaluation, candidate)
-    version = tracking.registered_version(mlflow_client, MODEL_NAME, run_id)
+    version = tracking.registered_version(mlflow_client, model_name, run_id)
     decision = tracking.promote_if_better(
         mlflow_client,
-        MODEL_NAME,
+        model_name,
         version,
         candidate=getattr(evaluation.metrics[candidate], PRIMARY),
         baseline=getattr(evaluation.metrics[BASELINE], PRIMARY),
@@ -141,17 +142,19 @@ def train(
     return RecsRun(run_id, version, decision, evaluation, candidate)
 
 
-def load_champion(settings: Settings) -> tuple[Bundle, str, str]:
+def load_champion(
+    settings: Settings, model_name: str = MODEL_NAME
+) -> tuple[Bundle, str, str]:
     """The champion's bundle, its version and its run id (downloaded from the server)."""
     mlflow_client = tracking.client(settings)
-    held = tracking.champion(mlflow_client, MODEL_NAME)
+    held = tracking.champion(mlflow_client, model_name)
     if held is None:
-        raise LookupError(f"{MODEL_NAME} has no champion yet: run `shoplake recs train` first")
+        raise LookupError(f"{model_name} has no champion yet: run `shoplake recs train` first")
     import mlflow
 
     with tempfile.TemporaryDirectory() as tmp:
         local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{MODEL_NAME}/{held.version}", dst_path=tmp
+            artifact_uri=f"models:/{model_name}/{held.version}", dst_path=tmp
         )
         found = next(Path(local).rglob(Path(INDEX_NAME).name))
         bundle = Bundle.load(found.parent)

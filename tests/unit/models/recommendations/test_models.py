@@ -17,9 +17,7 @@ from tests.support.histories import planted_lake
 
 def test_the_factorisation_beats_popularity_on_planted_segments(tmp_path: Path) -> None:
     root, _ = planted_lake(tmp_path)
-    result = evaluate(
-        recs_data(root), FactorParams(factors=16), holdout_days=14, half_life_days=30
-    )
+    result = evaluate(recs_data(root), FactorParams(factors=16), holdout_days=14, half_life_days=30)
     als, popular = result.metrics["implicit_als"], result.metrics["popularity"]
     assert als.users > 50
     assert als.ndcg_at_10 > 1.5 * popular.ndcg_at_10
