@@ -142,9 +142,7 @@ def train(
     return RecsRun(run_id, version, decision, evaluation, candidate)
 
 
-def load_champion(
-    settings: Settings, model_name: str = MODEL_NAME
-) -> tuple[Bundle, str, str]:
+def load_champion(settings: Settings, model_name: str = MODEL_NAME) -> tuple[Bundle, str, str]:
     """The champion's bundle, its version and its run id (downloaded from the server)."""
     mlflow_client = tracking.client(settings)
     held = tracking.champion(mlflow_client, model_name)
