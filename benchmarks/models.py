@@ -132,7 +132,6 @@ def main() -> None:
     path = RESULTS / f"models-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     path.write_text(json.dumps(out, indent=2, default=str))
     print(f"wrote {path}")
-    del statistics
 
 
 if __name__ == "__main__":

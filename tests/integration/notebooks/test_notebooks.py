@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from jupyter_client import KernelManager
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from demo.planted_history import HistorySpec
