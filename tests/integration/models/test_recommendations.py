@@ -102,7 +102,8 @@ def test_a_known_shopper_gets_personal_items_with_reasons(
     assert body["strategy"] == "personal" and body["recommendation_id"]
     assert len(body["items"]) == 20
     assert all(item["reason_text"] for item in body["items"])
-    bought = set(trained.data.interactions.query("kind == 'purchase' and user_id == @user").sku)
+    seen = trained.data.interactions
+    bought = set(seen[(seen.kind == "purchase") & (seen.user_id == user)].sku)
     assert not bought & {item["sku"] for item in body["items"]}
 
 
