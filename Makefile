@@ -7,19 +7,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STATE  := .shoplake
-EXTRAS ?= serving,lake,dev
+EXTRAS ?= serving,lake,dev,ml,notebooks
 PYTEST_ARGS ?=
 comma := ,
 
 # apt-get as root, through sudo otherwise; a clear message when neither is possible.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo -n) || echo NOSUDO)
 
-.PHONY: help setup system-packages service-user venv airflow jvm stripe-mock stack-up stack-down status demo test test-unit lint clean
+.PHONY: help setup system-packages service-user venv airflow mlflow jvm stripe-mock stack-up stack-down status demo test test-unit lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
-setup: system-packages service-user venv jvm airflow  ## install whatever is missing (quick when nothing changed)
+setup: system-packages service-user venv jvm airflow mlflow  ## install whatever is missing (quick when nothing changed)
 
 system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
 	@missing=""; \
@@ -28,6 +28,7 @@ system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1 || missing="$$missing libopenblas0-pthread"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(SUDO)" = "NOSUDO" ]; then \
 	    echo "error: missing Debian packages:$$missing. Install them as root (apt-get install$$missing) or give this user sudo." >&2; exit 1; \
@@ -64,6 +65,18 @@ $(AIRFLOW_VENV)/.installed: pyproject.toml
 	@touch $@
 
 airflow: $(AIRFLOW_VENV)/.installed  ## the Airflow 3 environment in .venv-airflow
+
+# The MLflow tracking server needs Flask, gunicorn and sqlalchemy 2.1, none of which the project
+# wants: it gets a venv of its own with nothing of the project in it (ARCHITECTURE.md, "MLflow").
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_VERSION := 3.17.2
+$(MLFLOW_VENV)/.installed-$(MLFLOW_VERSION):
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/pip install -q --upgrade pip
+	MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true $(MLFLOW_VENV)/bin/pip install -q 'mlflow==$(MLFLOW_VERSION)' 'psycopg[binary]>=3.2,<4'
+	@rm -f $(MLFLOW_VENV)/.installed-*; touch $@
+
+mlflow: $(MLFLOW_VENV)/.installed-$(MLFLOW_VERSION)  ## the MLflow tracking server in .venv-mlflow
 
 $(STATE)/jvm/.fetched: infra/jvm/pom.xml infra/jvm/kafka/pom.xml infra/jvm/spark/pom.xml infra/jvm/elasticsearch/pom.xml
 	@echo "fetching JVM artifacts (Kafka, Delta, Spark Kafka source, Elasticsearch) into $(STATE)/jvm"

@@ -11,6 +11,7 @@ from shoplake.stack import StackError
 
 def demo(
     lake: bool = typer.Option(True, help="land the story's events in bronze and silver"),
+    models: bool = typer.Option(True, help="train, publish and ask the recommendation models"),
 ) -> None:
     """The main job: the platform's story, from the stack round trip to the reconciled lake.
 
@@ -43,3 +44,7 @@ def demo(
     console.print(render(result))
     if not result.ok:
         raise fail("the lake does not reconcile")
+    if models:
+        from demo.ml_story import models_demo
+
+        models_demo(settings, console)

@@ -32,6 +32,7 @@ from serving.payments.deps import gateway_of
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
 from serving.ratelimit import RateLimiter
+from serving.recommendations.router import router as recommendations_router
 from serving.search.router import router as search_router
 from serving.wishlist.router import router as wishlist_router
 from shoplake.config import Settings, get_settings
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders_admin_router,
         behaviour_router,
         search_router,
+        recommendations_router,
     )
     # Every route says who may call it, or the app is not built (serving/access.py).
     declare_access(routers)

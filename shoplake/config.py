@@ -122,6 +122,33 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(None, description="sk_test_... or sk_live_...")
     stripe_api_base: str | None = Field(None, description="e.g. stripe-mock's http://host:port")
 
+    # Models: the MLflow tracking server, recommendations and demand forecasts.
+    mlflow_port: int = 5000
+    mlflow_backend_db: str = Field(
+        "mlflow", description="MLflow's own database in the stack's PostgreSQL (never the app's)"
+    )
+    mlflow_backend_uri: SecretStr | None = Field(
+        None, description="MLflow's backend store elsewhere (an SQLAlchemy URL)"
+    )
+    mlflow_venv: Path = Field(
+        REPO_ROOT / ".venv-mlflow", description="the server's own venv (make mlflow)"
+    )
+    recs_top_n: int = Field(50, ge=1, le=500, description="items published per active user")
+    recs_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="lifetime of a publication")
+    recs_holdout_days: int = Field(14, ge=1, description="the time-based holdout")
+    recs_half_life_days: float = Field(30.0, gt=0, description="time decay of interactions")
+    recs_active_days: int = Field(90, ge=1, description="users seen this recently get lists")
+    recs_recent_views: int = Field(20, ge=1, le=200, description="recent views kept per session")
+    recs_recent_views_ttl_s: int = Field(24 * 3600, ge=60, description="how long they are kept")
+    recs_memory_refresh_s: float = Field(
+        60.0, gt=0, description="how often the API refreshes its in-memory popular lists"
+    )
+    forecast_horizon_days: int = Field(28, ge=1, le=366)
+    forecast_backtest_windows: int = Field(2, ge=1, le=12, description="rolling origins")
+    forecast_service_level: float = Field(0.95, gt=0.5, lt=1.0)
+    forecast_lead_time_days: int = Field(7, ge=1, le=180, description="supplier lead time")
+    forecast_review_days: int = Field(7, ge=1, le=180, description="days a reorder covers")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
@@ -179,7 +206,24 @@ class Settings(BaseSettings):
 
     @property
     def mlflow_uri(self) -> str:
-        return self.mlflow_tracking_uri or f"file://{self.state_dir / 'mlruns'}"
+        """The tracking server: the stack's own unless SHOPLAKE_MLFLOW_TRACKING_URI says another
+        (MLflow 3.17 refuses `file://` stores)."""
+        return self.mlflow_tracking_uri or f"http://{self.bind_host}:{self.mlflow_port}"
+
+    @property
+    def mlflow_backend_endpoint(self) -> str:
+        """MLflow's backend store: its own database beside the app's (contains a password)."""
+        if self.mlflow_backend_uri is not None:
+            return self.mlflow_backend_uri.get_secret_value()
+        password = self.postgres_password.get_secret_value()
+        return (
+            f"postgresql+psycopg://{self.postgres_user}:{password}"
+            f"@{self.bind_host}:{self.postgres_port}/{self.mlflow_backend_db}"
+        )
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.state_dir / "mlartifacts"
 
     def uses_local(self, service: str) -> bool:
         """True when the service is the local one that `shoplake stack` manages."""
@@ -189,6 +233,7 @@ class Settings(BaseSettings):
             "redis": self.redis_url,
             "postgres": self.database_url,
             "sandbox-gateway": self.sandbox_gateway_url,
+            "mlflow": self.mlflow_tracking_uri,
         }[service]
         return remote is None
 
@@ -206,6 +251,20 @@ def redact_url(url: str) -> str:
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+# Libraries that phone home unless told not to (MLflow's telemetry reads both names once, at
+# import): set before any of them is imported, here and in every child process they run in.
+QUIET_ENV = {
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
+}
+
+
+def disable_telemetry() -> None:
+    """Turn off the usage statistics of the libraries this process may import (MLflow...)."""
+    os.environ.update(QUIET_ENV)
 
 
 def child_env(**overrides: object) -> dict[str, str]:

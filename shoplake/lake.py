@@ -227,6 +227,7 @@ WISHLIST_TYPES = _types("wishlist", "WishlistItemAdded", "WishlistItemRemoved")
 PRODUCT_VIEWED = _types("behaviour", "ProductViewed")
 SEARCH_PERFORMED = _types("behaviour", "SearchPerformed")
 RECOMMENDATION_CLICKED = _types("behaviour", "RecommendationClicked")
+RECOMMENDATION_SHOWN = _types("behaviour", "RecommendationShown")
 USER_REGISTERED = _types("user", "UserRegistered")
 
 BRONZE_EVENTS = _declare(
@@ -422,6 +423,49 @@ USERS = _declare(
     description="registered users for analytics: no e-mail (only its SHA-256), no name, no address",
     source_types=USER_REGISTERED,
     counted_types=USER_REGISTERED,
+)
+
+# ---------------------------------------------------------------- recommendations and forecasts
+
+RECOMMENDATION_IMPRESSIONS = _declare(
+    "silver.recommendation_impressions",
+    _c(
+        f"{EVENT_COLUMNS}, session_id string!, user_id string, channel string, "
+        "recommendation_id string!, placement string!, anchor_sku string, skus array<string>, "
+        "strategy string, model_version string"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="one row per recommendation list the API showed (clicks join on its id)",
+    source_types=RECOMMENDATION_SHOWN,
+    counted_types=RECOMMENDATION_SHOWN,
+)
+
+# Written by models/forecasting (delta-rs), not by dbt: one row per series, day and model run.
+DEMAND_FORECASTS = _declare(
+    "gold.demand_forecasts",
+    _c(
+        "forecast_key string!, sku string!, warehouse_id string!, origin_date date!, "
+        "forecast_date date!, horizon_day int!, model string!, units double!, "
+        "lo_80 double, hi_80 double, lo_95 double, hi_95 double, model_version string, "
+        "run_id string, generated_at timestamp!"
+    ),
+    keys=("forecast_key",),
+    description="daily demand per SKU (warehouse_id 'ALL') and per SKU x warehouse, 28 days on",
+)
+
+REORDER_SUGGESTIONS = _declare(
+    "gold.reorder_suggestions",
+    _c(
+        "suggestion_key string!, sku string!, warehouse_id string!, as_of_date date!, "
+        "on_hand bigint, reserved bigint, available bigint, inbound_units bigint, "
+        "lead_time_days int, review_days int, demand_lead_time double, demand_cover double, "
+        "sigma_lead_time double, service_level double, safety_stock double, "
+        "reorder_point double, projected_stock double, suggested_units bigint, "
+        "needs_reorder boolean!, model_version string, generated_at timestamp!"
+    ),
+    keys=("suggestion_key",),
+    description="per SKU x warehouse: projected stock against lead-time demand and safety stock",
 )
 
 # Every table declared above, in the order of declaration.

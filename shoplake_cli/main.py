@@ -11,6 +11,7 @@ from __future__ import annotations
 import typer
 
 from demo.commands import demo
+from models.commands import forecast_app, recs_app
 from serving.commands import (
     db_revision,
     inventory_app,
@@ -38,6 +39,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(cache_app, name="cache")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(orders_app, name="orders")
+app.add_typer(recs_app, name="recs")
+app.add_typer(forecast_app, name="forecast")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

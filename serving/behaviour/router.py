@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 
 from serving.access import Public
+from serving.behaviour import service
 from serving.behaviour.schemas import BehaviourAccepted, BehaviourBatch, to_event_data
-from serving.behaviour_publisher import BehaviourPublisher
 from serving.deps import BehaviourRateLimit, OptionalUser
 
 router = APIRouter(prefix="/v1/events", tags=["behaviour"], dependencies=[Public])
@@ -23,10 +23,12 @@ def collect_behaviour(
     Behaviour analytics tolerate a gap, a shopper's page must not wait: when the publisher's
     queue is full, events are dropped and counted in the answer.
     """
-    publisher: BehaviourPublisher = request.app.state.behaviour
     user_id = user.user_id if user is not None else None
-    accepted = 0
-    for item in body.events:
-        if publisher.publish(to_event_data(item, user_id).to_event(SOURCE)):
-            accepted += 1
+    accepted = service.collect(
+        request.app.state.behaviour,
+        request.app.state.redis,
+        request.app.state.settings,
+        [to_event_data(item, user_id) for item in body.events],
+        SOURCE,
+    )
     return BehaviourAccepted(accepted=accepted, dropped=len(body.events) - accepted)

@@ -72,6 +72,12 @@ class StockGate:
         if delta:
             self._shift(keys=[gate_key(sku)], args=[delta])
 
+    def levels(self, skus: Sequence[str]) -> dict[str, int | None]:
+        """Units the gate holds per SKU (None: not tracked); one MGET, no script."""
+        found: Any = self.client.mget([gate_key(sku) for sku in skus]) if skus else []
+        values: list[Any] = list(found)
+        return {sku: None if v is None else int(v) for sku, v in zip(skus, values, strict=True)}
+
     def admit_all(self, lines: Sequence[tuple[str, int]]) -> tuple[list[Admission], list[str]]:
         """Admit every line or none: (admissions, sold-out SKUs); on any sold-out SKU the units
         already taken are refunded and no admission is returned."""

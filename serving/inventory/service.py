@@ -427,6 +427,15 @@ def sku_availability(conn: Connection, skus: Sequence[str]) -> dict[str, bool]:
     return {sku: totals.get(sku, 1) > 0 for sku in skus}
 
 
+def sold_out(client: redis.Redis, settings: Settings, skus: Sequence[str]) -> set[str]:
+    """The tracked SKUs with nothing available, from the admission gate in Redis (no Postgres
+    round trip: recommendations ask this on every list). Empty when the gate is off."""
+    gate = gate_for(client, settings)
+    if gate is None or not skus:
+        return set()
+    return {sku for sku, units in gate.levels(skus).items() if units is not None and units <= 0}
+
+
 # ---------------------------------------------------------------- maintenance
 
 

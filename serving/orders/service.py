@@ -20,6 +20,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Connection
+
 from serving.errors import ApiError, not_found
 from serving.inventory import service as inventory
 from serving.inventory.domain import NotReserved, Reservation
@@ -32,7 +34,7 @@ from serving.orders.schemas import (
     PaymentPublic,
     StatusChangePublic,
 )
-from serving.orders.store import OrderStore, Row, SqlOrderStore
+from serving.orders.store import OrderStore, Row, SqlOrderStore, skus_bought_by
 from serving.pagination import (
     InvalidCursor,
     decode_cursor,
@@ -408,3 +410,8 @@ def refund(uow: UnitOfWork, order_id: str, reason: str | None, actor_id: str) ->
         public = order_public(uow, order_id)
         uow.commit()
     return public
+
+
+def skus_bought(conn: Connection, user_id: str) -> set[str]:
+    """The SKUs of the user's paid, not cancelled orders (recommendations filter them out)."""
+    return skus_bought_by(conn, user_id)

@@ -159,3 +159,17 @@ class SqlOrderStore:
                 .limit(limit)
             ).scalars()
         )
+
+
+# What a shopper owns: orders that got paid and were not cancelled (the recommendations' seam).
+_OWNED = ("CONFIRMED", "FULFILLING", "SHIPPED", "DELIVERED")
+
+
+def skus_bought_by(conn: Connection, user_id: str) -> set[str]:
+    rows = conn.execute(
+        sa.select(order_lines.c.sku)
+        .join(orders, orders.c.id == order_lines.c.order_id)
+        .where(orders.c.user_id == user_id, orders.c.status.in_(_OWNED))
+        .distinct()
+    )
+    return {str(sku) for (sku,) in rows}

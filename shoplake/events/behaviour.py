@@ -44,3 +44,17 @@ class RecommendationClicked(_BehaviourEvent):
     slot: int = Field(ge=0, le=INT32_MAX)
     placement: str = Field(max_length=64)
     model_version: str | None = Field(None, max_length=64)
+
+
+@register
+class RecommendationShown(_BehaviourEvent):
+    """A list the API answered; its id lets clicks and purchases be attributed in the marts."""
+
+    fact = "RecommendationShown"
+
+    recommendation_id: str = Field(min_length=1, max_length=64)
+    placement: str = Field(max_length=64, description="home, product or cart")
+    anchor_sku: str | None = Field(None, max_length=64, description="the page's product")
+    skus: list[str] = Field(default_factory=list, max_length=100)
+    strategy: str = Field(max_length=32, description="personal, popular, similar, memory...")
+    model_version: str | None = Field(None, max_length=64)

@@ -11,6 +11,8 @@ from shoplake.lake import (
     PRODUCT_VIEWS,
     RECOMMENDATION_CLICKED,
     RECOMMENDATION_CLICKS,
+    RECOMMENDATION_IMPRESSIONS,
+    RECOMMENDATION_SHOWN,
     SEARCH_PERFORMED,
     SEARCHES,
     event_data_schema,
@@ -21,6 +23,7 @@ VIEW_SCHEMA = event_data_schema(PRODUCT_VIEWED)
 # `filters` is an object in the event; read as a string, Spark keeps its JSON text.
 SEARCH_SCHEMA = event_data_schema(SEARCH_PERFORMED)
 CLICK_SCHEMA = event_data_schema(RECOMMENDATION_CLICKED)
+SHOWN_SCHEMA = event_data_schema(RECOMMENDATION_SHOWN)
 
 
 def transform_views(bronze: DataFrame) -> DataFrame:
@@ -35,6 +38,12 @@ def transform_clicks(bronze: DataFrame) -> DataFrame:
     return conform(parse(bronze, CLICK_SCHEMA).select(*EVENT_KEYS, "d.*"), RECOMMENDATION_CLICKS)
 
 
+def transform_impressions(bronze: DataFrame) -> DataFrame:
+    return conform(
+        parse(bronze, SHOWN_SCHEMA).select(*EVENT_KEYS, "d.*"), RECOMMENDATION_IMPRESSIONS
+    )
+
+
 def load_views(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
     merge_new(spark, transform_views(bronze), PRODUCT_VIEWS, lake_root)
 
@@ -47,15 +56,25 @@ def load_clicks(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
     merge_new(spark, transform_clicks(bronze), RECOMMENDATION_CLICKS, lake_root)
 
 
+def load_impressions(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform_impressions(bronze), RECOMMENDATION_IMPRESSIONS, lake_root)
+
+
 VIEWS_JOB = SilverJob("product_views", PRODUCT_VIEWED, (PRODUCT_VIEWS,), load_views)
 SEARCHES_JOB = SilverJob("searches", SEARCH_PERFORMED, (SEARCHES,), load_searches)
 CLICKS_JOB = SilverJob(
     "recommendation_clicks", RECOMMENDATION_CLICKED, (RECOMMENDATION_CLICKS,), load_clicks
 )
+IMPRESSIONS_JOB = SilverJob(
+    "recommendation_impressions",
+    RECOMMENDATION_SHOWN,
+    (RECOMMENDATION_IMPRESSIONS,),
+    load_impressions,
+)
 
 
-JOBS = (VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB)
+JOBS = (VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB, IMPRESSIONS_JOB)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> list[JobRun]:
-    return run_jobs(settings, [VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB], lake_root)
+    return run_jobs(settings, list(JOBS), lake_root)

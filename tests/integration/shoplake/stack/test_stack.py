@@ -16,7 +16,7 @@ from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake_cli.main import app
 
-SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway")
+SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway", "mlflow")
 runner = CliRunner()
 
 
@@ -38,6 +38,8 @@ def test_versions_are_the_pinned_ones(stack: Stack) -> None:
     assert versions["postgres"].split(".")[0].isdigit()
     assert versions["redis"].split(".")[0].isdigit()
     assert versions["sandbox-gateway"] == SANDBOX_GATEWAY_VERSION
+    # MLflow's row says its version and the resident memory of its process tree.
+    assert versions["mlflow"].startswith("3.17.2 (") and versions["mlflow"].endswith(" MiB)")
 
 
 def test_up_twice_leaves_running_services_alone(stack: Stack) -> None:

@@ -1,0 +1,202 @@
+"""`shoplake recs train|evaluate|publish` and `shoplake forecast train|publish|reorder`.
+
+Each command wires settings to a plain function of `models`; heavy imports stay inside.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from shoplake.commands.common import console, fail
+from shoplake.config import Settings, get_settings
+
+recs_app = typer.Typer(help="Recommendations: train, evaluate, publish to Redis.")
+forecast_app = typer.Typer(help="Demand forecasts: train, publish to gold, reorder.")
+
+LakeOption = typer.Option(None, help="read the lake here instead of SHOPLAKE_LAKE_ROOT")
+
+
+def _lake(settings: Settings, lake: Path | None) -> str:
+    return str(lake) if lake is not None else settings.lake_path
+
+
+def metrics_table(title: str, rows: dict[str, dict[str, float]], columns: list[str]) -> Table:
+    table = Table(title=title)
+    table.add_column("model")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, values in rows.items():
+        table.add_row(name, *(f"{values.get(c, float('nan')):.4f}" for c in columns))
+    return table
+
+
+RECS_COLUMNS = ["recall_at_20", "ndcg_at_10", "map_at_10", "coverage"]
+
+
+@recs_app.command("evaluate")
+def recs_evaluate(
+    lake: Path | None = LakeOption,
+    spark: bool = typer.Option(False, help="Spark MLlib ALS beside implicit"),
+) -> None:
+    """Every model on the time-based holdout, beside the popularity baseline (logs nothing)."""
+    from models.features import recs_data
+    from models.recommendations.evaluate import evaluate
+    from models.recommendations.factorization import FactorParams
+
+    settings = get_settings()
+    data = recs_data(_lake(settings, lake))
+    if data.interactions.empty:
+        raise fail("no interactions in the lake")
+    extra = {}
+    if spark:
+        from models.recommendations.spark_als import SparkALS
+        from shoplake.spark import get_spark
+
+        session = get_spark(settings)
+        extra["spark_als"] = lambda weighted: SparkALS.fit(session, weighted, FactorParams())
+    result = evaluate(
+        data,
+        FactorParams(),
+        holdout_days=settings.recs_holdout_days,
+        half_life_days=settings.recs_half_life_days,
+        extra=extra,  # type: ignore[arg-type]
+    )
+    rows = {
+        name: {**m.as_dict(), "seconds": result.seconds[name]} for name, m in result.metrics.items()
+    }
+    console.print(metrics_table("holdout: last days", rows, [*RECS_COLUMNS, "seconds"]))
+
+
+@recs_app.command("train")
+def recs_train(lake: Path | None = LakeOption) -> None:
+    """Evaluate, fit on the whole history, register in MLflow; champion only if it is better."""
+    from models.features import recs_data
+    from models.recommendations.train import MODEL_NAME, train
+    from models.tracking import TrackingUnavailable
+
+    settings = get_settings()
+    try:
+        run = train(settings, recs_data(_lake(settings, lake)))
+    except (TrackingUnavailable, ValueError) as exc:
+        raise fail(str(exc)) from None
+    rows = {name: m.as_dict() for name, m in run.evaluation.metrics.items()}
+    console.print(metrics_table("recommendations on the holdout", rows, RECS_COLUMNS))
+    verdict = "[green]champion[/]" if run.decision.promote else "[yellow]kept out[/]"
+    console.print(f"{MODEL_NAME} v{run.version}: {verdict} ({run.decision.reason})")
+    console.print(f"MLflow: {settings.mlflow_uri}/#/models/{MODEL_NAME}")
+
+
+@recs_app.command("publish")
+def recs_publish(lake: Path | None = LakeOption) -> None:
+    """The champion's lists into Redis (a new key space, switched atomically)."""
+    from models.features import recs_data
+    from models.recommendations.publish import publish
+    from models.recommendations.train import MODEL_NAME, load_champion
+    from models.tracking import TrackingUnavailable
+
+    settings = get_settings()
+    try:
+        bundle, version, run_id = load_champion(settings)
+    except (TrackingUnavailable, LookupError) as exc:
+        raise fail(str(exc)) from None
+    done = publish(
+        settings,
+        recs_data(_lake(settings, lake)),
+        bundle,
+        model_name=MODEL_NAME,
+        model_version=version,
+        run_id=run_id,
+    )
+    console.print(
+        f"published {done.publication}: {done.users} users, {done.items} items, "
+        f"{done.categories} categories ({done.keys} keys, TTL {settings.recs_ttl_s}s); "
+        f"event {'sent' if done.event_sent else 'NOT sent'}"
+    )
+
+
+FORECAST_COLUMNS = ["mase", "wrmsse", "mase_rolling"]
+
+
+@forecast_app.command("train")
+def forecast_train(lake: Path | None = LakeOption) -> None:
+    """Backtest every model, register the best in MLflow; champion only if it is better."""
+    from models.features import daily_demand
+    from models.forecasting.train import MODEL_NAME, train
+    from models.tracking import TrackingUnavailable
+
+    settings = get_settings()
+    try:
+        run = train(settings, daily_demand(_lake(settings, lake)))
+    except (TrackingUnavailable, ValueError) as exc:
+        raise fail(str(exc)) from None
+    held = run.backtest.held_out
+    rows = {
+        m: {
+            "mase": held.mase[m],
+            "wrmsse": held.rmsse[m],
+            "mase_rolling": run.backtest.mean("mase", m),
+        }
+        for m in held.mase
+    }
+    console.print(metrics_table(f"held-out {run.backtest.horizon} days", rows, FORECAST_COLUMNS))
+    verdict = "[green]champion[/]" if run.decision.promote else "[yellow]kept out[/]"
+    console.print(
+        f"{MODEL_NAME} v{run.version} ({run.champion_model}): {verdict} ({run.decision.reason})"
+    )
+
+
+@forecast_app.command("publish")
+def forecast_publish(lake: Path | None = LakeOption) -> None:
+    """The champion's forecasts into gold.demand_forecasts."""
+    from models.forecasting.publish import publish
+    from models.forecasting.train import champion_forecasts
+    from models.tracking import TrackingUnavailable
+
+    settings = get_settings()
+    try:
+        frame, version, run_id = champion_forecasts(settings)
+    except (TrackingUnavailable, LookupError) as exc:
+        raise fail(str(exc)) from None
+    rows = publish(frame, _lake(settings, lake), version, run_id)
+    console.print(f"gold.demand_forecasts: {rows} rows from version {version}")
+
+
+@forecast_app.command("reorder")
+def forecast_reorder(
+    lake: Path | None = LakeOption,
+    draft_pos: bool = typer.Option(False, "--draft-pos", help="also write draft purchase orders"),
+) -> None:
+    """Reorder suggestions into gold.reorder_suggestions (and draft purchase orders)."""
+    from models import features
+    from models.forecasting.reorder import read_forecasts, suggestions, write
+
+    settings = get_settings()
+    root = _lake(settings, lake)
+    forecasts = read_forecasts(root)
+    if forecasts.empty:
+        raise fail("gold.demand_forecasts is empty: run `shoplake forecast publish` first")
+    frame = suggestions(
+        forecasts,
+        features.stock_levels(root),
+        lead_time_days=settings.forecast_lead_time_days,
+        review_days=settings.forecast_review_days,
+        service_level=settings.forecast_service_level,
+    )
+    version = str(forecasts.model_version.dropna().iloc[0]) if len(forecasts) else None
+    rows = write(frame, root, datetime.now(UTC), version)
+    due = frame[frame.needs_reorder]
+    console.print(
+        f"gold.reorder_suggestions: {rows} rows, {len(due)} to reorder "
+        f"({int(due.suggested_units.sum())} units)"
+    )
+    if draft_pos:
+        # Inbound purchase orders live in serving; until they exist there is nothing to draft.
+        raise fail(
+            "draft purchase orders need the inbound purchase orders of serving, which this "
+            "build does not have yet; the suggestions are in gold.reorder_suggestions",
+            code=2,
+        )

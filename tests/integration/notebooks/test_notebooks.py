@@ -1,0 +1,30 @@
+"""Both notebooks run end to end on a small planted history (in memory: no .ipynb written)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import pytest
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+from demo.planted_history import HistorySpec
+from shoplake.config import REPO_ROOT
+from shoplake.stack import Stack
+from tests.support.histories import planted_lake
+
+SPEC = HistorySpec(users=300, products=20, categories=4, segments=2, days=70, seed=3)
+
+
+@pytest.mark.parametrize("name", ["recommendations", "forecasting"])
+def test_the_notebook_runs(name: str, stack: Stack, tmp_path: Path) -> None:
+    root, _ = planted_lake(tmp_path / "lake", SPEC)
+    notebook = jupytext.read(REPO_ROOT / "notebooks" / f"{name}.py")
+    parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
+    parameters.source = parameters.source.replace('lake_root = ""', f"lake_root = {root!r}")
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
+    NotebookClient(notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(REPO_ROOT)}}).execute()
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    assert any(o.get("output_type") == "display_data" for o in outputs)  # the plot
