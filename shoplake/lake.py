@@ -228,6 +228,7 @@ PRODUCT_VIEWED = _types("behaviour", "ProductViewed")
 SEARCH_PERFORMED = _types("behaviour", "SearchPerformed")
 RECOMMENDATION_CLICKED = _types("behaviour", "RecommendationClicked")
 RECOMMENDATION_SHOWN = _types("behaviour", "RecommendationShown")
+RECOMMENDATIONS_PUBLISHED = _types("recommendations", "RecommendationsPublished")
 USER_REGISTERED = _types("user", "UserRegistered")
 
 BRONZE_EVENTS = _declare(
@@ -439,6 +440,21 @@ RECOMMENDATION_IMPRESSIONS = _declare(
     description="one row per recommendation list the API showed (clicks join on its id)",
     source_types=RECOMMENDATION_SHOWN,
     counted_types=RECOMMENDATION_SHOWN,
+)
+
+# Which model's lists were live when: analysts join impressions and clicks to it by time.
+RECOMMENDATION_PUBLICATIONS = _declare(
+    "silver.recommendation_publications",
+    _c(
+        f"{EVENT_COLUMNS}, publication string!, model_name string!, model_version string, "
+        "run_id string, users int!, items int!, categories int!, ttl_s int!, "
+        "published_at timestamp!"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="one row per set of recommendation lists that went live in Redis",
+    source_types=RECOMMENDATIONS_PUBLISHED,
+    counted_types=RECOMMENDATIONS_PUBLISHED,
 )
 
 # Written by models/forecasting (delta-rs), not by dbt: one row per series, day and model run.

@@ -1,4 +1,5 @@
-"""Behaviour: product views, searches and recommendation clicks, one row per event each."""
+"""Behaviour: product views, searches, recommendation impressions and clicks, and the
+recommendation publications they were drawn from, one row per event each."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from shoplake.lake import (
     RECOMMENDATION_CLICKED,
     RECOMMENDATION_CLICKS,
     RECOMMENDATION_IMPRESSIONS,
+    RECOMMENDATION_PUBLICATIONS,
     RECOMMENDATION_SHOWN,
+    RECOMMENDATIONS_PUBLISHED,
     SEARCH_PERFORMED,
     SEARCHES,
     event_data_schema,
@@ -24,6 +27,7 @@ VIEW_SCHEMA = event_data_schema(PRODUCT_VIEWED)
 SEARCH_SCHEMA = event_data_schema(SEARCH_PERFORMED)
 CLICK_SCHEMA = event_data_schema(RECOMMENDATION_CLICKED)
 SHOWN_SCHEMA = event_data_schema(RECOMMENDATION_SHOWN)
+PUBLISHED_SCHEMA = event_data_schema(RECOMMENDATIONS_PUBLISHED)
 
 
 def transform_views(bronze: DataFrame) -> DataFrame:
@@ -44,6 +48,12 @@ def transform_impressions(bronze: DataFrame) -> DataFrame:
     )
 
 
+def transform_publications(bronze: DataFrame) -> DataFrame:
+    return conform(
+        parse(bronze, PUBLISHED_SCHEMA).select(*EVENT_KEYS, "d.*"), RECOMMENDATION_PUBLICATIONS
+    )
+
+
 def load_views(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
     merge_new(spark, transform_views(bronze), PRODUCT_VIEWS, lake_root)
 
@@ -60,6 +70,10 @@ def load_impressions(spark: SparkSession, bronze: DataFrame, lake_root: str) -> 
     merge_new(spark, transform_impressions(bronze), RECOMMENDATION_IMPRESSIONS, lake_root)
 
 
+def load_publications(spark: SparkSession, bronze: DataFrame, lake_root: str) -> None:
+    merge_new(spark, transform_publications(bronze), RECOMMENDATION_PUBLICATIONS, lake_root)
+
+
 VIEWS_JOB = SilverJob("product_views", PRODUCT_VIEWED, (PRODUCT_VIEWS,), load_views)
 SEARCHES_JOB = SilverJob("searches", SEARCH_PERFORMED, (SEARCHES,), load_searches)
 CLICKS_JOB = SilverJob(
@@ -73,7 +87,15 @@ IMPRESSIONS_JOB = SilverJob(
 )
 
 
-JOBS = (VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB, IMPRESSIONS_JOB)
+PUBLICATIONS_JOB = SilverJob(
+    "recommendation_publications",
+    RECOMMENDATIONS_PUBLISHED,
+    (RECOMMENDATION_PUBLICATIONS,),
+    load_publications,
+)
+
+
+JOBS = (VIEWS_JOB, SEARCHES_JOB, CLICKS_JOB, IMPRESSIONS_JOB, PUBLICATIONS_JOB)
 
 
 def run(settings: Settings, lake_root: str | None = None) -> list[JobRun]:

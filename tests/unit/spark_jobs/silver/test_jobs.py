@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from shoplake.events import REGISTRY
 from shoplake.lake import SILVER_TABLES
 from spark_jobs.silver.jobs import JOBS
 
@@ -19,3 +20,9 @@ def test_a_job_reads_every_type_its_tables_are_built_from() -> None:
     for job in JOBS.values():
         for table in job.tables:
             assert set(table.source_types) <= set(job.source_types), (job.name, table.name)
+
+
+def test_every_registered_event_type_is_counted_by_exactly_one_silver_table() -> None:
+    # A new event without a silver home would break outbox = Kafka = bronze = silver quietly.
+    counted = Counter(t for table in SILVER_TABLES for t in table.counted_types)
+    assert {t: counted[t] for t in REGISTRY} == dict.fromkeys(REGISTRY, 1)
