@@ -53,6 +53,11 @@ def api_process(
         rate_limit_auth_per_minute=10**6,
         rate_limit_write_per_minute=10**6,
         rate_limit_behaviour_per_minute=10**6,
+        rate_limit_login_account_per_minute=10**6,
+        rate_limit_register_per_minute=10**6,
+        login_lockout_failures=10**6,
+        # The shared stack's outbox has rows no relay sends: readiness on the stores only.
+        readiness_gates='["postgres","redis"]',
         log_level="WARNING",
         **overrides,
     )

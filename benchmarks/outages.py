@@ -86,7 +86,9 @@ class OutboxLag:
                 with self.engine.connect() as conn:
                     age = conn.execute(
                         sa.select(
-                            sa.func.extract("epoch", sa.func.now() - sa.func.min(outbox.c.created_at))
+                            sa.func.extract(
+                                "epoch", sa.func.now() - sa.func.min(outbox.c.created_at)
+                            )
                         ).where(outbox.c.id > self.first_id, outbox.c.sent_at.is_(None))
                     ).scalar()
                 self.samples.append(float(age or 0.0))
@@ -139,7 +141,9 @@ def _books(settings: Settings, keys: list[str]) -> dict[str, Any]:
     return {"orders": dict(statuses), "orders_with_two_payments": int(multi_paid)}
 
 
-def run_fault(fault: str, settings: Settings, shoppers: int, admin: tuple[str, str]) -> dict[str, Any]:
+def run_fault(
+    fault: str, settings: Settings, shoppers: int, admin: tuple[str, str]
+) -> dict[str, Any]:
     stack = Stack(settings)
     overrides: dict[str, object] = {
         "orders_pending_grace_s": GRACE_S,
