@@ -38,6 +38,8 @@ from serving.wishlist.router import router as wishlist_router
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
 
+log = logging.getLogger(__name__)
+
 
 def _configure_logging(settings: Settings) -> None:
     """The app's own loggers at the settings' level (uvicorn configures only its own)."""
@@ -88,6 +90,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             relay_role=(lambda: relay.relay.role) if relay is not None else lambda: None,
         )
         app.state.health_monitor.start()
+        app.state.relay = relay
+        log.debug(
+            "worker ready: api_workers=%s relay_in_app=%s log_level=%s",
+            settings.api_workers,
+            settings.outbox_relay_in_app,
+            settings.log_level,
+        )
         maintenance: PeriodicTask | None = None
         if settings.maintenance_interval_s > 0:
             maintenance = PeriodicTask(

@@ -99,7 +99,6 @@ def bronze_lag(settings: Settings, *, namespace: str | None = None) -> Lag:
         consumer = KafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             request_timeout_ms=3000,
-            api_version_auto_timeout_ms=3000,
             client_id="shoplake-lag-probe",
         )
     except KafkaError as exc:
