@@ -200,7 +200,8 @@ def test_a_killed_dependency(
         assert not seen  # the relay waits for Kafka; no checkout needs it
     else:
         assert all(str(c).startswith(code) for c in seen), seen
-    assert load.record.first_success_after(outage.restored_at) is not None
+    # Checkouts work again (the load may have run out of shoppers during a long restart).
+    assert load.one_more(_shopper(settings)()) == 201
     if service == "redis":  # the shopper's cart survived the crash
         with httpx.Client(base_url=served.base, timeout=10) as http:
             after = http.get("/v1/cart", headers=cart_owner).json()["lines"]

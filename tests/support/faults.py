@@ -244,7 +244,8 @@ def problems(
             found.append(f"{a.status} at {a.started:.1f}")
         if a.code == "NOT_JSON":
             found.append(f"a {a.status} that is not JSON at {a.started:.1f}")
-        if a.status == 503 and not window[0] <= a.started <= window[1]:
+        # In flight at the kill counts as inside: it met the outage.
+        if a.status == 503 and (a.ended < window[0] or a.started > window[1]):
             found.append(f"503 {a.code} outside the outage at {a.started:.1f} {window}")
         if a.status is None:
             in_flight = (
