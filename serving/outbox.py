@@ -97,6 +97,8 @@ def make_producer(settings: Settings) -> KafkaProducer:
         max_block_ms=5_000,
         delivery_timeout_ms=15_000,
         max_request_size=settings.outbox_max_event_bytes,
+        # Back within a second or two of the broker's return (the default waits up to 30 s).
+        reconnect_backoff_max_ms=1000,
         client_id="shoplake-outbox-relay",
     )
 
@@ -288,7 +290,7 @@ class OutboxRelay:
 
     # ------------------------------------------------------------------ the leader loop
 
-    def run_forever(self, stop: threading.Event, max_backoff_s: float = 10.0) -> None:
+    def run_forever(self, stop: threading.Event, max_backoff_s: float = 5.0) -> None:
         """Relay until `stop` is set: stand by until this relay holds the lock, then publish
         (idle polling when empty, exponential backoff on failure)."""
         backoff = 0.5
