@@ -26,6 +26,16 @@ RESULTS_DIR = Path(__file__).parent / "results"
 @contextmanager
 def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
     """`shoplake serve` in a child process on a free port; yields its base URL."""
+    with api_process(workers, relay) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def api_process(
+    workers: int = 1, relay: bool = False, **overrides: object
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`shoplake serve` in a child process on a free port, with settings `overrides`; yields
+    its base URL and the process (the uvicorn supervisor when `workers` > 1)."""
     port = free_port()
     argv = [
         sys.executable,
@@ -43,7 +53,13 @@ def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
         rate_limit_auth_per_minute=10**6,
         rate_limit_write_per_minute=10**6,
         rate_limit_behaviour_per_minute=10**6,
+        rate_limit_login_account_per_minute=10**6,
+        rate_limit_register_per_minute=10**6,
+        login_lockout_failures=10**6,
+        # The shared stack's outbox has rows no relay sends: readiness on the stores only.
+        readiness_gates='["postgres","redis"]',
         log_level="WARNING",
+        **overrides,
     )
     proc = subprocess.Popen(argv, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -58,7 +74,7 @@ def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the API server did not become ready")
             time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         proc.wait(15)

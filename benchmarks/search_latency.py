@@ -60,7 +60,8 @@ def search_api(alias: str, workers: int) -> Iterator[str]:
     port = free_port()
     argv = [sys.executable, "-m", "shoplake_cli.main", "serve", "--port", str(port)]
     argv += ["--workers", str(workers), "--no-relay"]
-    env = child_env(search_alias=alias, log_level="WARNING")
+    # --no-relay: the outbox's rows wait, so readiness is gated on the stores only.
+    env = child_env(search_alias=alias, log_level="WARNING", readiness_gates='["postgres","redis"]')
     proc = subprocess.Popen(argv, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

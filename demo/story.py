@@ -157,7 +157,7 @@ def run_story(
 
         with story.step("shopper registers and logs in") as notes:
             email, password = f"shopper-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-            _ok(api.post("/v1/auth/register", json={"email": email, "password": password}), 201)
+            _ok(api.post("/v1/auth/register", json={"email": email, "password": password}), 202)
             tokens = _ok(api.post("/v1/auth/token", data={"username": email, "password": password}))
             shopper = {"Authorization": f"Bearer {tokens['access_token']}"}
             notes.append(email)

@@ -3,7 +3,9 @@
 It knows test tokens only (`tok_ok`, `tok_decline`, `tok_timeout`, `tok_flaky`), keeps its
 payments in SQLite under `<state dir>/sandbox-gateway/` so they survive restarts, answers the
 same payment for the same idempotency key, and refuses illegal state changes with 409. Anything
-that is not a `tok_` token is refused without being stored or logged: no card number ever
+that is not a `tok_` token, or that holds a Luhn-valid run of 13-19 digits whatever its prefix
+or separators, is refused without being stored or logged; any other token it did not issue is
+stored and logged only as a fingerprint (`fp_` + 16 hex of its SHA-256): no card number ever
 reaches its disk.
 
 Run by `shoplake stack` as `uvicorn --factory sandbox.payment_gateway:create_app`.
@@ -14,6 +16,7 @@ loop serialises them: one idempotency key can never be charged twice.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import secrets
 import sqlite3
@@ -26,12 +29,15 @@ from typing import Any
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from shoplake.card_numbers import holds_card_number
 from shoplake.config import get_settings
 
 APP_VERSION = "1.0.0"
 DB_FILE_NAME = "payments.sqlite3"
 # tok_timeout hangs this long after recording the charge: far past any client timeout.
 TIMEOUT_TOKEN_HANG_S = 30.0
+# The tokens this sandbox issues: the only ones it stores and logs as they are.
+ISSUED_TOKENS = frozenset({"tok_ok", "tok_decline", "tok_timeout", "tok_flaky"})
 
 log = logging.getLogger("shoplake.sandbox_gateway")
 
@@ -75,6 +81,14 @@ class RefundRequest(TransitionRequest):
 def new_reference() -> str:
     """`pay_` and 24 random letters: no digit runs, so nothing in the store looks like a PAN."""
     return "pay_" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(24))
+
+
+def stored_token(token: str) -> str:
+    """The token as the sandbox may keep it: an issued test token as is, any other as a
+    fingerprint, so whatever a client sends never lands on disk."""
+    if token in ISSUED_TOKENS:
+        return token
+    return "fp_" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 def database_path() -> Path:
@@ -152,17 +166,18 @@ def create_app(db_path: Path | None = None) -> FastAPI:
 
     @app.post("/v1/payments/authorize")
     async def authorize(body: AuthorizeRequest) -> dict[str, Any]:
-        if not body.token.startswith("tok_"):
+        if not body.token.startswith("tok_") or holds_card_number(body.token):
             # Never echo, log or store what may be a card number.
             raise HTTPException(
                 422, detail={"code": "INVALID_TOKEN", "message": "only tok_ tokens are accepted"}
             )
+        token = stored_token(body.token)
         existing = by_key(body.idempotency_key)
         if existing is not None:
             if (existing["amount_cents"], existing["currency"], existing["token"]) != (
                 body.amount_cents,
                 body.currency.upper(),
-                body.token,
+                token,
             ):
                 raise _conflict(
                     "IDEMPOTENCY_KEY_REUSED", "this key was used for a different payment"
@@ -194,7 +209,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             (
                 reference,
                 body.idempotency_key,
-                body.token,
+                token,
                 status,
                 body.amount_cents,
                 body.currency.upper(),
@@ -202,11 +217,7 @@ def create_app(db_path: Path | None = None) -> FastAPI:
             ),
         )
         log.info(
-            "authorize key=%s token=%s -> %s %s",
-            body.idempotency_key,
-            body.token,
-            reference,
-            status,
+            "authorize key=%s token=%s -> %s %s", body.idempotency_key, token, reference, status
         )
         row = by_reference(reference)
         if body.token == "tok_timeout":

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis
-from fastapi import FastAPI, Request, Response
-from prometheus_client import Counter, Histogram
+from fastapi import FastAPI
 
-from serving import health
+from serving import health, middleware, operator
 from serving.access import declare_access
-from serving.accounts.router import auth_router, users_router
+from serving.accounts.router import auth_router, logout_router, users_router
 from serving.background import PeriodicTask
 from serving.behaviour.router import router as behaviour_router
 from serving.behaviour_publisher import BehaviourPublisher
@@ -28,43 +27,77 @@ from serving.inventory.router import router as inventory_router
 from serving.orders.router import admin_router as orders_admin_router
 from serving.orders.router import router as orders_router
 from serving.outbox import OutboxRelay, RelayThread
+from serving.passwords import PasswordPool
 from serving.payments.deps import gateway_of
 from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
 from serving.ratelimit import RateLimiter
 from serving.recommendations.router import router as recommendations_router
+from serving.revocation import RevokedSessions
 from serving.search.router import router as search_router
 from serving.wishlist.router import router as wishlist_router
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
 
-REQUESTS = Counter("shoplake_http_requests_total", "HTTP requests", ["method", "route", "status"])
-LATENCY = Histogram(
-    "shoplake_http_request_seconds",
-    "HTTP request latency",
-    ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
+log = logging.getLogger(__name__)
+
+
+def _configure_logging(settings: Settings) -> None:
+    """The app's own loggers at the settings' level (uvicorn configures only its own)."""
+    level = settings.log_level.upper()
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for name in ("serving", "shoplake"):
+        logging.getLogger(name).setLevel(level)
+
+
+def open_redis(settings: Settings) -> redis.Redis:
+    """Redis with short timeouts: a dead server answers in ~a second, never hangs a request;
+    the pool reconnects by itself once it is back."""
+    return redis.Redis.from_url(
+        settings.redis_endpoint,
+        decode_responses=True,
+        max_connections=200,
+        socket_timeout=settings.redis_socket_timeout_s,
+        socket_connect_timeout=settings.redis_connect_timeout_s,
+        health_check_interval=30,
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    _configure_logging(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.engine = make_engine(settings, pool_size=20)
-        app.state.redis = redis.Redis.from_url(
-            settings.redis_endpoint, decode_responses=True, max_connections=200
-        )
+        app.state.redis = open_redis(settings)
         app.state.rate_limiter = RateLimiter(app.state.redis)
+        app.state.revoked_sessions = RevokedSessions(app.state.redis, settings)
+        app.state.password_pool = PasswordPool(settings)
         inventory.start(app.state.engine, app.state.redis, settings)
         app.state.behaviour = BehaviourPublisher(settings)
         app.state.behaviour.start()
         relay: RelayThread | None = None
         if settings.outbox_relay_in_app:
+            # Every worker runs one; the advisory lock makes one of them the leader.
             relay = RelayThread(OutboxRelay(settings, app.state.engine))
             relay.start()
+        app.state.health_monitor = health.HealthMonitor(
+            settings,
+            app.state.engine,
+            relay_role=(lambda: relay.relay.role) if relay is not None else lambda: None,
+        )
+        app.state.health_monitor.start()
+        app.state.relay = relay
+        log.debug(
+            "worker ready: api_workers=%s relay_in_app=%s log_level=%s",
+            settings.api_workers,
+            settings.outbox_relay_in_app,
+            settings.log_level,
+        )
         maintenance: PeriodicTask | None = None
         if settings.maintenance_interval_s > 0:
             maintenance = PeriodicTask(
@@ -85,38 +118,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.health_monitor.stop()
             if maintenance is not None:
                 maintenance.stop()
             if relay is not None:
                 relay.stop()
             app.state.behaviour.stop()
+            app.state.password_pool.close()
             app.state.redis.close()
             app.state.engine.dispose()
 
+    protected = settings.operator_endpoints_protected
     app = FastAPI(
         title="shoplake",
         version="0.1.0",
         description="Serving APIs of shoplake. Errors: {error: {code, message, details}}.",
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
+        # Admin-only docs are served by serving/operator.py behind AdminUser instead.
+        docs_url=None if protected else "/docs",
+        redoc_url=None if protected else "/redoc",
+        openapi_url=None if protected else "/openapi.json",
     )
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        began = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - began)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
+    middleware.install(app, settings)
 
     routers = (
         health.router,
+        operator.router(protected),
         auth_router,
+        logout_router,
         users_router,
         catalog_router,
         catalog_admin_router,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -20,35 +21,47 @@ orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way.")
 def serve(
     host: str | None = typer.Option(None, help="defaults to SHOPLAKE_API_HOST"),
     port: int | None = typer.Option(None, help="defaults to SHOPLAKE_API_PORT"),
-    workers: int = typer.Option(1, min=1),
+    workers: int | None = typer.Option(None, min=1, help="defaults to SHOPLAKE_API_WORKERS"),
     relay: bool | None = typer.Option(
         None, help="run the outbox relay in the app (defaults to SHOPLAKE_OUTBOX_RELAY_IN_APP)"
     ),
+    log_level: str | None = typer.Option(None, help="defaults to SHOPLAKE_LOG_LEVEL"),
 ) -> None:
-    """Run the HTTP API with uvicorn."""
+    """Run the HTTP API with uvicorn. Every option reaches every worker; with --relay each
+    worker runs a relay and one of them (the advisory lock's holder) publishes."""
     import uvicorn
 
+    overrides: dict[str, object] = {
+        name: value
+        for name, value in {
+            "api_host": host,
+            "api_port": port,
+            "api_workers": workers,
+            "outbox_relay_in_app": relay,
+            "log_level": log_level,
+        }.items()
+        if value is not None
+    }
+    # Workers are fresh processes that build their app from the environment's settings: the
+    # options go there, not only into this process's settings object.
+    os.environ.update({f"SHOPLAKE_{name.upper()}": str(value) for name, value in overrides.items()})
+    get_settings.cache_clear()
     settings = get_settings()
-    if relay is not None:
-        settings = settings.model_copy(update={"outbox_relay_in_app": relay})
-    if workers > 1:
-        # Each worker builds its own app from the environment's settings.
-        uvicorn.run(
-            "serving.app:create_app",
-            factory=True,
-            host=host or settings.api_host,
-            port=port or settings.api_port,
-            workers=workers,
-        )
+    common: dict[str, object] = {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "log_level": settings.log_level.lower(),
+        # X-Forwarded-For is judged by the app against SHOPLAKE_TRUSTED_PROXIES, never by
+        # uvicorn's loopback default; and no server header names the product.
+        "proxy_headers": False,
+        "server_header": False,
+    }
+    if settings.api_workers > 1:
+        uvicorn.run("serving.app:create_app", factory=True, workers=settings.api_workers, **common)  # type: ignore[arg-type]
         return
     from serving.app import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.api_host,
-        port=port or settings.api_port,
-        log_level=settings.log_level.lower(),
-    )
+    uvicorn.run(create_app(settings), **common)  # type: ignore[arg-type]
 
 
 @outbox_app.command("relay")
@@ -78,15 +91,69 @@ def relay(
 
 @outbox_app.command("status")
 def status() -> None:
-    """How many outbox rows wait to be published."""
-    from serving.outbox import OutboxRelay
+    """How many outbox rows wait to be published, the oldest one's age, rows set aside."""
+    from serving.outbox import dead_letters
+    from shoplake import pipeline
+    from shoplake.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=1)
+    try:
+        lag = pipeline.outbox_lag(engine, settings)
+        dead = len(dead_letters(engine, limit=10_000))
+    finally:
+        engine.dispose()
+    console.print(
+        f"pending: {lag.records}, oldest unsent: {lag.seconds or 0:.1f}s ({lag.state}), "
+        f"set aside: {dead}"
+    )
+
+
+@outbox_app.command("dead")
+def dead(limit: int = typer.Option(100, min=1)) -> None:
+    """Rows the broker refused for good, set aside by the relay (newest first)."""
+    from rich.table import Table
+
+    from serving.outbox import dead_letters
     from shoplake.db import make_engine
 
     engine = make_engine(get_settings(), pool_size=1)
     try:
-        console.print(f"pending: {OutboxRelay(get_settings(), engine).pending()}")
+        rows = dead_letters(engine, limit)
     finally:
         engine.dispose()
+    table = Table(title=f"outbox rows set aside ({len(rows)})")
+    for column in ("id", "event type", "topic", "key", "bytes", "reason", "set aside at"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row.id),
+            row.event_type,
+            row.topic,
+            row.key,
+            str(row.size_bytes),
+            row.reason,
+            row.dead_at,
+        )
+    console.print(table)
+
+
+@outbox_app.command("retry")
+def retry(
+    dead_id: int = typer.Argument(..., metavar="ID", help="the id `outbox dead` shows"),
+) -> None:
+    """Put a set-aside row back into the outbox, once what the broker refused is fixed."""
+    from serving.outbox import retry_dead_letter
+    from shoplake.db import make_engine
+
+    engine = make_engine(get_settings(), pool_size=1)
+    try:
+        moved = retry_dead_letter(engine, dead_id)
+    finally:
+        engine.dispose()
+    if not moved:
+        raise fail(f"no set-aside outbox row {dead_id} (see `shoplake outbox dead`)", code=1)
+    console.print(f"outbox row {dead_id} is pending again; the relay sends it next")
 
 
 @users_app.command("create-admin")
@@ -110,7 +177,7 @@ def create_admin(
     engine = make_engine(get_settings(), pool_size=1)
     try:
         with engine.begin() as conn:
-            user = service.register(conn, body, role=Role.ADMIN)
+            user = service.register(conn, body, role=Role.ADMIN, settings=get_settings())
     except ApiError as exc:
         raise fail(exc.message, code=1) from None
     finally:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import Annotated
 
 import redis
@@ -13,8 +15,10 @@ from sqlalchemy import Connection, Engine
 
 from serving.access import Access, mark
 from serving.errors import ApiError, CommonError
+from serving.passwords import PasswordPool
 from serving.payments.deps import gateway_of
 from serving.ratelimit import RateLimiter
+from serving.revocation import RevokedSessions
 from serving.security import InvalidToken, Role, TokenClaims, decode_token
 from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
 from shoplake.config import Settings
@@ -52,8 +56,24 @@ ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]
 
 
+def get_revoked(request: Request) -> RevokedSessions:
+    revoked: RevokedSessions = request.app.state.revoked_sessions
+    return revoked
+
+
+def get_password_pool(request: Request) -> PasswordPool:
+    pool: PasswordPool = request.app.state.password_pool
+    return pool
+
+
+RevokedDep = Annotated[RevokedSessions, Depends(get_revoked)]
+PasswordPoolDep = Annotated[PasswordPool, Depends(get_password_pool)]
+
+
 def _claims(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    settings: SettingsDep,
+    revoked: RevokedDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> TokenClaims:
     if not token:
         raise ApiError(
@@ -63,7 +83,7 @@ def _claims(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return decode_token(settings, token, "access")
+        claims = decode_token(settings, token, "access")
     except InvalidToken as exc:
         raise ApiError(
             401,
@@ -72,12 +92,23 @@ def _claims(
             details=str(exc),
             headers={"WWW-Authenticate": "Bearer"},
         ) from exc
+    # Logout, a password change or a reused refresh token revoked the session.
+    if revoked.is_revoked(claims.session_id):
+        raise ApiError(
+            401,
+            CommonError.NOT_AUTHENTICATED,
+            "the session of this token has ended; log in again",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return claims
 
 
 def _optional_claims(
-    settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    settings: SettingsDep,
+    revoked: RevokedDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> TokenClaims | None:
-    return _claims(settings, token) if token else None
+    return _claims(settings, revoked, token) if token else None
 
 
 mark(_claims, Access.USER)
@@ -114,20 +145,57 @@ AdminUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN))]
 StaffUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN, Role.OPS))]
 
 
-def client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+@lru_cache(maxsize=16)
+def _networks(
+    proxies: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
 
 
-def rate_limited(rule: str, per_minute: Callable[[Settings], int]) -> Callable[..., None]:
-    """A dependency that spends one token of the caller's bucket (user if known, else IP)."""
+def _trusted(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: Request, settings: Settings) -> str:
+    """The caller's address. `X-Forwarded-For` is believed only when the peer is one of
+    `trusted_proxies` (none by default), and then only up to the first hop that is not a
+    trusted proxy itself, so a client cannot choose the address it is counted under."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(tuple(settings.trusted_proxies))
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return hops[0] if hops else peer
+
+
+def rate_limited(
+    rule: str, per_minute: Callable[[Settings], int], *, per_user: bool = True
+) -> Callable[..., None]:
+    """A dependency that spends one token of the caller's bucket: the user's when `per_user`
+    and the token is valid, else the address's. Rules that guard logins and registration
+    count addresses only, so no token, valid or not, moves a caller to another bucket."""
 
     def check(
         request: Request,
         settings: SettingsDep,
         token: Annotated[str | None, Depends(oauth2_scheme)],
     ) -> None:
-        subject = f"ip:{client_ip(request)}"
-        if token:
+        subject = f"ip:{client_ip(request, settings)}"
+        if per_user and token:
             with contextlib.suppress(InvalidToken):
                 subject = f"user:{decode_token(settings, token, 'access').user_id}"
         limiter: RateLimiter = request.app.state.rate_limiter
@@ -144,7 +212,12 @@ def rate_limited(rule: str, per_minute: Callable[[Settings], int]) -> Callable[.
     return check
 
 
-AuthRateLimit = Depends(rate_limited("auth", lambda s: s.rate_limit_auth_per_minute))
+AuthRateLimit = Depends(
+    rate_limited("auth", lambda s: s.rate_limit_auth_per_minute, per_user=False)
+)
+RegisterRateLimit = Depends(
+    rate_limited("register", lambda s: s.rate_limit_register_per_minute, per_user=False)
+)
 WriteRateLimit = Depends(rate_limited("write", lambda s: s.rate_limit_write_per_minute))
 BehaviourRateLimit = Depends(rate_limited("behaviour", lambda s: s.rate_limit_behaviour_per_minute))
 

@@ -6,13 +6,19 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+import elasticsearch
+import psycopg
+import redis
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from kafka.errors import KafkaError
 from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving.payments.gateway import GatewayError
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +33,68 @@ class CommonError(StrEnum):
     PRECONDITION_FAILED = "PRECONDITION_FAILED"
     RATE_LIMITED = "RATE_LIMITED"
     METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     UNAVAILABLE = "UNAVAILABLE"
     INTERNAL = "INTERNAL"
+
+
+class DependencyError(StrEnum):
+    """The 503 codes: which dependency did not answer."""
+
+    DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
+    CACHE_UNAVAILABLE = "CACHE_UNAVAILABLE"
+    EVENTS_UNAVAILABLE = "EVENTS_UNAVAILABLE"
+    SEARCH_UNAVAILABLE = "SEARCH_UNAVAILABLE"
+    PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+
+
+# Exceptions that mean "a dependency is away", not "this request is wrong". Deadlocks and
+# serialization failures (psycopg's TransactionRollbackError is an OperationalError) land here
+# too: a 503 "try again" is the right answer for them as well.
+_UNAVAILABLE: tuple[tuple[tuple[type[Exception], ...], DependencyError, str], ...] = (
+    (
+        (
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            sa_exc.TimeoutError,  # no pooled connection came free in time
+            sa_exc.PendingRollbackError,  # the connection died inside a transaction
+            psycopg.OperationalError,
+            psycopg.InterfaceError,
+        ),
+        DependencyError.DATABASE_UNAVAILABLE,
+        "the database is unavailable; try again shortly",
+    ),
+    (
+        (redis.ConnectionError, redis.TimeoutError),
+        DependencyError.CACHE_UNAVAILABLE,
+        "the cache is unavailable; try again shortly",
+    ),
+    (
+        (KafkaError,),
+        DependencyError.EVENTS_UNAVAILABLE,
+        "the event broker is unavailable; try again shortly",
+    ),
+    (
+        (elasticsearch.ConnectionError, elasticsearch.ConnectionTimeout),
+        DependencyError.SEARCH_UNAVAILABLE,
+        "search is unavailable; try again shortly",
+    ),
+    (
+        (GatewayError,),
+        DependencyError.PAYMENT_UNAVAILABLE,
+        "the payment gateway is unavailable; try again shortly",
+    ),
+)
+
+
+def unavailable_dependency(exc: BaseException) -> tuple[DependencyError, str] | None:
+    """The dependency whose outage `exc` reports (and a message), or None for a real bug."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return DependencyError.DATABASE_UNAVAILABLE, _UNAVAILABLE[0][2]
+    for classes, code, message in _UNAVAILABLE:
+        if isinstance(exc, classes):
+            return code, message
+    return None
 
 
 class ApiError(Exception):
@@ -72,6 +138,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "no such resource (or not the caller's)",
         409: "conflicts with the current state",
         412: "a precondition (If-Match) failed",
+        413: "the request body is too large",
         422: "the request is not valid",
         429: "rate limited; see Retry-After",
         503: "a dependency is unavailable",
@@ -93,6 +160,7 @@ _STATUS_CODES = {
     404: CommonError.NOT_FOUND,
     405: CommonError.METHOD_NOT_ALLOWED,
     409: CommonError.CONFLICT,
+    413: CommonError.PAYLOAD_TOO_LARGE,
     412: CommonError.PRECONDITION_FAILED,
     429: CommonError.RATE_LIMITED,
     503: CommonError.UNAVAILABLE,
@@ -136,7 +204,22 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(str(code), str(exc.detail)), exc.status_code, headers=exc.headers
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body(CommonError.INTERNAL, "an unexpected error occurred"), 500)
+    # Every other exception reaches serving/middleware.py's ErrorBoundary: the JSON 500 with
+    # the request id, and one structured log line.
+    for classes, _code, _message in _UNAVAILABLE:
+        for cls in classes:
+            app.add_exception_handler(cls, _dependency_unavailable)
+
+
+async def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A dependency is away: 503 with Retry-After and the code that names it."""
+    found = unavailable_dependency(exc)
+    code, message = found if found else (CommonError.UNAVAILABLE, "a dependency is unavailable")
+    request_id = getattr(request.state, "request_id", None)
+    log.warning("%s on %s %s (%s): %s", code, request.method, request.url.path, request_id, exc)
+    retry_after = request.app.state.settings.dependency_retry_after_s
+    return JSONResponse(
+        error_body(code, message, {"request_id": request_id}),
+        503,
+        headers={"Retry-After": str(retry_after)},
+    )

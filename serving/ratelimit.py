@@ -52,3 +52,60 @@ class RateLimiter:
         return Decision(
             bool(int(allowed)), max(1, math.ceil(float(wait))) if not int(allowed) else 0
         )
+
+
+# KEYS[1] lockout; ARGV: now (s), failures before a lock, base lock (s), longest lock (s).
+# Returns the seconds the subject is now locked for (0: not locked).
+_FAILURE = """
+local now = tonumber(ARGV[1])
+local threshold = tonumber(ARGV[2])
+local base = tonumber(ARGV[3])
+local longest = tonumber(ARGV[4])
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local lock = 0
+if failures >= threshold then
+  lock = math.min(longest, base * 2 ^ (failures - threshold))
+  redis.call('HSET', KEYS[1], 'until', now + lock)
+end
+redis.call('EXPIRE', KEYS[1], math.ceil(math.max(lock, longest)) + 60)
+return tostring(lock)
+"""
+
+
+class Lockout:
+    """Failures in a row per subject; from the `threshold`-th on, the subject is locked for
+    `base_s`, then twice as long after each further failure, up to `max_s`. A success clears
+    it. The subject is whatever the caller names (a hash of the account's email for logins),
+    so a locked account and an unknown one look alike."""
+
+    def __init__(
+        self, client: redis.Redis, rule: str, *, threshold: int, base_s: float, max_s: float
+    ) -> None:
+        self.client = client
+        self.rule = rule
+        self.threshold = threshold
+        self.base_s = base_s
+        self.max_s = max_s
+        self._failure = client.register_script(_FAILURE)
+
+    def _key(self, subject: str) -> str:
+        return f"lockout:{self.rule}:{subject}"
+
+    def locked_for(self, subject: str) -> int:
+        """Whole seconds the subject stays locked (0: free to try)."""
+        until = self.client.hget(self._key(subject), "until")
+        if until is None:
+            return 0
+        left = float(str(until)) - time.time()
+        return max(0, math.ceil(left))
+
+    def failure(self, subject: str) -> int:
+        """Count a failure; the seconds of the lock it caused (0: none yet)."""
+        lock = self._failure(
+            keys=[self._key(subject)],
+            args=[time.time(), self.threshold, self.base_s, self.max_s],
+        )
+        return math.ceil(float(lock))
+
+    def success(self, subject: str) -> None:
+        self.client.delete(self._key(subject))

@@ -13,6 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "dev-only-change-me-in-production-0123456789abcdef"
+# The only environments where the development JWT secret is accepted.
+DEVELOPMENT_ENVIRONMENTS = frozenset({"local", "test"})
 
 
 class Settings(BaseSettings):
@@ -25,7 +27,9 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    environment: str = Field("local", description="local, ci or production")
+    environment: str = Field(
+        "local", description="local or test (the development JWT secret works), or any other"
+    )
     log_level: str = "INFO"
 
     # State of the local stack: data dirs, logs, pid files, JVM artifacts.
@@ -82,6 +86,62 @@ class Settings(BaseSettings):
     outbox_relay_idle_s: float = 0.2
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+
+    # The API's edge: input limits, sessions, abuse limits, passwords, resilience, the alarms
+    # of a stalled pipeline (ARCHITECTURE.md, "The API's edge").
+    api_workers: int = Field(1, ge=1, description="uvicorn workers (set by `shoplake serve`)")
+    api_max_body_bytes: int = Field(512 * 1024, ge=1024, description="larger bodies get a 413")
+    api_body_drain_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=0, description="read and discard a too-large body up to this (no RST)"
+    )
+    api_max_json_depth: int = Field(32, ge=2, description="deeper JSON bodies get a 422")
+    free_form_max_bytes: int = Field(
+        16 * 1024, ge=64, description="serialized size of attributes and other free-form objects"
+    )
+    free_form_max_depth: int = Field(4, ge=1, description="nesting of free-form objects")
+    outbox_max_event_bytes: int = Field(
+        1_000_000, ge=1024, description="the relay's largest record; keep below message.max.bytes"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list, description="addresses/CIDRs whose X-Forwarded-For is believed"
+    )
+    rate_limit_login_account_per_minute: int = Field(10, ge=1, description="logins per account")
+    rate_limit_register_per_minute: int = Field(5, ge=1, description="registrations per address")
+    login_lockout_failures: int = Field(5, ge=1, description="failures in a row that lock")
+    login_lockout_base_s: float = Field(30.0, gt=0, description="first lockout, then doubled")
+    login_lockout_max_s: float = Field(900.0, gt=0, description="longest lockout")
+    password_hash_memory_kib: int = Field(19 * 1024, ge=8, description="argon2id m (OWASP: 19 MiB)")
+    password_hash_time_cost: int = Field(2, ge=1, description="argon2id t (OWASP: 2)")
+    password_hash_parallelism: int = Field(1, ge=1, description="argon2id p (OWASP: 1)")
+    password_hash_threads: int = Field(
+        0, ge=0, description="hashing threads per worker; 0: the cores shared by the workers"
+    )
+    password_hash_queue_max: int = Field(
+        256, ge=1, description="hashes waiting per worker beyond which logins get a 503"
+    )
+    operator_endpoints_admin_only: bool | None = Field(
+        None, description="/metrics and /docs for admins only; default: only in production"
+    )
+    dependency_retry_after_s: int = Field(5, ge=1, description="Retry-After of a 503")
+    redis_socket_timeout_s: float = Field(1.0, gt=0, description="per Redis command")
+    redis_connect_timeout_s: float = Field(0.5, gt=0, description="per Redis connection")
+    database_connect_timeout_s: int = Field(2, ge=1, description="per new Postgres connection")
+    health_probe_interval_s: float = Field(
+        2.0, gt=0, description="how often the API probes Kafka, search, the gateway, the lag"
+    )
+    outbox_lag_alarm_s: float = Field(
+        60.0, gt=0, description="oldest unsent outbox row older than this: alarm"
+    )
+    bronze_lag_alarm_s: float = Field(
+        600.0, gt=0, description="bronze behind Kafka with no progress for this long: alarm"
+    )
+    readiness_gates: list[str] = Field(
+        default_factory=lambda: ["postgres", "redis", "outbox", "bronze"],
+        description="the checks that turn /readyz red (others are only reported)",
+    )
+    outbox_relay_standby_s: float = Field(
+        2.0, gt=0, description="how often a standby relay tries to become the leader"
+    )
 
     # Inventory.
     reservation_ttl_s: int = Field(15 * 60, ge=1, description="unpaid holds expire after this")
@@ -156,15 +216,23 @@ class Settings(BaseSettings):
     service_start_timeout_s: float = 120.0
 
     @model_validator(mode="after")
-    def _no_dev_secret_in_production(self) -> Settings:
+    def _no_dev_secret_outside_development(self) -> Settings:
         if (
-            self.environment == "production"
+            self.environment not in DEVELOPMENT_ENVIRONMENTS
             and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET
         ):
             raise ValueError(
-                "set SHOPLAKE_JWT_SECRET: the development secret is refused in production"
+                "set SHOPLAKE_JWT_SECRET: the development secret is refused outside the "
+                f"{' and '.join(sorted(DEVELOPMENT_ENVIRONMENTS))} environments"
             )
         return self
+
+    @property
+    def operator_endpoints_protected(self) -> bool:
+        """Whether /metrics and /docs need an admin (always in production)."""
+        if self.operator_endpoints_admin_only is None:
+            return self.environment == "production"
+        return self.operator_endpoints_admin_only or self.environment == "production"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -36,6 +36,24 @@ outbox = sa.Table(
     sa.Index("ix_outbox_pending", "id", postgresql_where=sa.text("sent_at is null")),
 )
 
+# Rows the broker refused for good (too large, invalid), set aside by the relay so the rows
+# behind them go on; `shoplake outbox dead` lists them, `shoplake outbox retry ID` moves one
+# back into the outbox once the cause is fixed. The id is the outbox row's.
+outbox_dead_letters = sa.Table(
+    "outbox_dead_letters",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("event_id", UUID(as_uuid=False), nullable=False, unique=True),
+    sa.Column("event_type", sa.Text, nullable=False),
+    sa.Column("topic", sa.Text, nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("dead_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
 
 def record(conn: Connection, data: EventData, source: str) -> CloudEvent:
     """Add the event to the outbox in the caller's transaction; returns the envelope."""
@@ -60,6 +78,16 @@ def sent_counts(conn: Connection, topic_pattern: str) -> Counter[str]:
         .group_by(outbox.c.event_type)
     ).all()
     return Counter({str(event_type): int(n) for event_type, n in rows})
+
+
+def oldest_pending_age_s(conn: Connection) -> float:
+    """Seconds since the oldest unsent row was written (0 when none waits): the relay's lag."""
+    age = conn.execute(
+        sa.select(sa.func.extract("epoch", sa.func.now() - sa.func.min(outbox.c.created_at))).where(
+            outbox.c.sent_at.is_(None)
+        )
+    ).scalar()
+    return max(0.0, float(age or 0.0))
 
 
 def pending_count(conn: Connection) -> int:

@@ -13,15 +13,24 @@ from pyspark.sql import SparkSession
 from shoplake.config import Settings, get_settings
 from shoplake.stack import Stack, StackError
 
-SERVICE_DIRS = ("integration", "e2e")
+SERVICE_DIRS = ("integration", "e2e", "faults")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if any(part in SERVICE_DIRS for part in Path(str(item.path)).parts):
+        parts = Path(str(item.path)).parts
+        if any(part in SERVICE_DIRS for part in parts):
             item.add_marker(pytest.mark.integration)
-    # Tests that stop and restart the stack run last, so the others share one running stack.
-    items.sort(key=lambda item: item.get_closest_marker("stack_lifecycle") is not None)
+        if "faults" in parts:  # the fault-injection suite kills the stack's services
+            item.add_marker(pytest.mark.stack_lifecycle)
+    # Tests that stop and restart the stack run last, so the others share one running stack;
+    # the fault-injection suite runs after everything else.
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("stack_lifecycle") is not None,
+            "faults" in Path(str(item.path)).parts,
+        )
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,12 +5,34 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from serving.passwords import is_common
 from serving.security import Role
 
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Password = Annotated[str, StringConstraints(min_length=10, max_length=128)]
+PASSWORD_MIN_LENGTH = 10
+
+
+def _not_common(password: str) -> str:
+    if is_common(password):
+        raise ValueError("this password is one of the most common ones; choose another")
+    return password
+
+
+Password = Annotated[
+    str,
+    StringConstraints(min_length=PASSWORD_MIN_LENGTH, max_length=128),
+    AfterValidator(_not_common),
+]
 
 
 class UserRegister(BaseModel):
@@ -54,6 +76,16 @@ class UserPublic(BaseModel):
     role: Role
     country: str | None
     created_at: datetime
+
+
+class RegistrationAccepted(BaseModel):
+    """The same answer whether the address was free or taken, so registering never tells
+    whether an account exists (the owner of a taken address is told by email, once
+    notifications exist)."""
+
+    email: str
+    status: str = "accepted"
+    message: str = "if this address can be registered, the account is ready: log in"
 
 
 class TokenPair(BaseModel):

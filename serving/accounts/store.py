@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Connection, RowMapping
 
-from serving.accounts.tables import addresses, users
+from serving.accounts.tables import addresses, auth_sessions, users
 
 
 def insert_user(conn: Connection, **fields: Any) -> RowMapping:
@@ -95,3 +95,59 @@ def delete_address(conn: Connection, user_id: str, address_id: str) -> bool:
         addresses.delete().where(addresses.c.id == address_id, addresses.c.user_id == user_id)
     )
     return result.rowcount > 0
+
+
+def insert_session(
+    conn: Connection, session_id: str, user_id: str, refresh_jti: str, ttl_s: int
+) -> None:
+    conn.execute(
+        auth_sessions.insert().values(
+            id=session_id,
+            user_id=user_id,
+            refresh_jti=refresh_jti,
+            expires_at=sa.func.now() + sa.func.make_interval(0, 0, 0, 0, 0, 0, ttl_s),
+        )
+    )
+
+
+def session_for_update(conn: Connection, session_id: str) -> RowMapping | None:
+    """The session, locked: two refreshes with one token are served one after the other."""
+    return (
+        conn.execute(
+            sa.select(auth_sessions, (auth_sessions.c.expires_at > sa.func.now()).label("alive"))
+            .where(auth_sessions.c.id == session_id)
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+
+
+def rotate_session(conn: Connection, session_id: str, refresh_jti: str) -> None:
+    conn.execute(
+        auth_sessions.update()
+        .where(auth_sessions.c.id == session_id)
+        .values(refresh_jti=refresh_jti, rotated_at=sa.func.now())
+    )
+
+
+def revoke_sessions(
+    conn: Connection, reason: str, *, session_id: str | None = None, user_id: str | None = None
+) -> list[str]:
+    """Revoke one session, or every live one of a user; the ids revoked."""
+    condition: sa.ColumnElement[bool] = auth_sessions.c.revoked_at.is_(None)
+    if session_id is not None:
+        condition = sa.and_(condition, auth_sessions.c.id == session_id)
+    if user_id is not None:
+        condition = sa.and_(
+            condition,
+            auth_sessions.c.user_id == user_id,
+            auth_sessions.c.expires_at > sa.func.now(),
+        )
+    rows = conn.execute(
+        auth_sessions.update()
+        .where(condition)
+        .values(revoked_at=sa.func.now(), revoked_reason=reason)
+        .returning(auth_sessions.c.id)
+    )
+    return [str(row) for row in rows.scalars()]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from serving.limits import FreeForm
 from shoplake.events.base import EventData
 from shoplake.events.behaviour import ProductViewed, RecommendationClicked, SearchPerformed
 
@@ -29,6 +30,7 @@ class ProductViewedIn(ProductViewed):
 class SearchPerformedIn(SearchPerformed):
     type: Literal["SearchPerformed"]
     user_id: SkipJsonSchema[None] = None
+    filters: FreeForm = Field(default_factory=dict)
 
     _no_user_id = field_validator("user_id", mode="before")(_refuse_user_id)
 

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from serving.limits import FreeForm, WebUrl
+
 SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # A category filter: slugs joined by '/', e.g. 'shoes/running'.
 CATEGORY_PATH_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}(/[a-z0-9][a-z0-9-]{0,63}){0,5}$"
@@ -28,10 +30,8 @@ class ProductReplace(BaseModel):
     category_path: list[Slug] = Field(min_length=1, max_length=6)
     price_cents: int = Field(ge=0, le=100_000_000)
     currency: Currency = "EUR"
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    image_urls: list[Annotated[str, StringConstraints(max_length=1000)]] = Field(
-        default_factory=list, max_length=20
-    )
+    attributes: FreeForm = Field(default_factory=dict)
+    image_urls: list[WebUrl] = Field(default_factory=list, max_length=20)
     status: ProductStatus = "active"
 
 
@@ -52,10 +52,8 @@ class ProductUpdate(BaseModel):
     category_path: list[Slug] | None = Field(None, min_length=1, max_length=6)
     price_cents: int | None = Field(None, ge=0, le=100_000_000)
     currency: Currency | None = None
-    attributes: dict[str, Any] | None = None
-    image_urls: list[Annotated[str, StringConstraints(max_length=1000)]] | None = Field(
-        None, max_length=20
-    )
+    attributes: FreeForm | None = None
+    image_urls: list[WebUrl] | None = Field(None, max_length=20)
     status: ProductStatus | None = None
 
     @model_validator(mode="after")

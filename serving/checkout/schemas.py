@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from serving.accounts.schemas import Country
 from serving.orders.schemas import OrderPublic
+from serving.payments.card_numbers import holds_card_number
 
 IDEMPOTENCY_KEY_PATTERN = r"^[A-Za-z0-9_\-:.]{8,128}$"
 
@@ -27,6 +28,14 @@ class CheckoutRequest(BaseModel):
 
     payment_token: str = Field(min_length=1, max_length=200, pattern=r"^tok_[A-Za-z0-9_]+$")
     shipping_address: ShippingAddress
+
+    @field_validator("payment_token")
+    @classmethod
+    def _not_a_card_number(cls, token: str) -> str:
+        # The pattern alone lets `tok_4242424242424242` through: a card number in disguise.
+        if holds_card_number(token):
+            raise ValueError("the payment token holds a card number; send a gateway token only")
+        return token
 
 
 class CheckoutPublic(BaseModel):

@@ -6,15 +6,20 @@ transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.p
    (OutOfStock → 409 and the whole transaction rolls back: nothing reserved, key not kept), place
    the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
-3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED, coupon claim
-   consumed (`confirmed`), and once that commits the cart is taken; declined → stock released,
-   PAYMENT_FAILED (`payment_failed`, 402). GatewayUnavailable means the gateway never took the
-   request, so step 3 compensates at once (release, PAYMENT_FAILED, 503). Any other gateway error
-   is ambiguous (the charge may exist): the order stays PENDING_PAYMENT and `settle_pending`
-   settles it after `orders_pending_grace_s` by asking the gateway `get(key)`.
+3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED
+   (`confirmed`), and once that commits the cart is taken; declined → stock released, the
+   coupon's use given back, PAYMENT_FAILED (`payment_failed`, 402). (The coupon's use is
+   taken in step 1, by the order: a usage limit counts orders, not carts.) GatewayUnavailable
+   means the gateway never took the request, so step 3 compensates at once (release,
+   PAYMENT_FAILED, 503); a refusal by the gateway (a 4xx: nothing was charged) the same way,
+   with 402 PAYMENT_REFUSED — never reported as a timeout. Any other gateway error is
+   ambiguous (the charge may exist): the order stays PENDING_PAYMENT and `settle_pending`
+   settles it after `orders_pending_grace_s` by asking the gateway `get(key)`. A zero total
+   never reaches the gateway: payments settles it as a payment of method "none".
 
 The same key always answers with the same order: 200 once confirmed, 202 while step 2 runs, 402
-after a failed payment, 409 if it was cancelled. A key reused with another body is a 422.
+after a declined or refused payment, 409 after a payment the gateway's outage failed or a
+cancel (a replay is final, never a 503). A key reused with another body is a 422.
 Checkout talks to cart, pricing, inventory, orders and payments through their services only.
 """
 
@@ -63,7 +68,9 @@ class CheckoutError(StrEnum):
     ITEMS_UNAVAILABLE = "ITEMS_UNAVAILABLE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    PAYMENT_REFUSED = "PAYMENT_REFUSED"
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    CHECKOUT_FAILED = "CHECKOUT_FAILED"
     PAYMENT_PENDING = "PAYMENT_PENDING"
     ORDER_CANCELLED = "ORDER_CANCELLED"
 
@@ -100,8 +107,13 @@ def checkout(uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest
         return placed
     order_id, amount, currency = placed
     try:
-        result = uow.gateway.authorize(
-            idempotency_key=key, token=body.payment_token, amount_cents=amount, currency=currency
+        # A zero total is authorized without the gateway (payments' "none" method).
+        result = payments.authorize(
+            uow,
+            idempotency_key=key,
+            token=body.payment_token,
+            amount_cents=amount,
+            currency=currency,
         )
     except GatewayUnavailable as exc:
         settle_payment(uow, order_id, None, reason="gateway_unavailable")
@@ -112,6 +124,15 @@ def checkout(uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest
             details={"order_id": order_id},
         ) from exc
     except GatewayError as exc:
+        if not exc.transient:  # the gateway answered and refused: nothing was charged
+            settle_payment(uow, order_id, None, reason="gateway_refused")
+            raise ApiError(
+                402,
+                CheckoutError.PAYMENT_REFUSED,
+                "the payment gateway refused this payment; nothing was charged and the stock "
+                "was released",
+                details={"order_id": order_id},
+            ) from exc
         log.warning("authorization of order %s is in doubt: %s", order_id, exc)
         raise ApiError(
             503,
@@ -157,6 +178,9 @@ def _place(
             )
         quote = priced.quote
         order_id = str(uuid.uuid4())
+        coupon_code = pricing.applied_coupon(quote)
+        if coupon_code:  # the use is counted now, by the order, never by the cart
+            pricing.hold_coupon(uow, coupon_code, user.user_id, order_id)
         try:
             inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
         except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
@@ -170,7 +194,7 @@ def _place(
             subtotal_cents=quote.subtotal_cents,
             discount_cents=quote.discount_cents,
             total_cents=quote.total_cents,
-            coupon_code=pricing.applied_coupon(quote),
+            coupon_code=coupon_code,
             shipping_address=body.shipping_address.model_dump(mode="json"),
             lines=[
                 {
@@ -226,16 +250,16 @@ def settle_payment(
         requests = _store(uow)
         if approved and result is not None:
             if orders.confirm_paid(uow, order, result) is None:  # the hold had expired
+                pricing.release_coupon_hold(uow, order_id)
                 requests.set_state(order.idempotency_key, State.CANCELLED)
                 uow.commit()
                 return order.status
-            if order.coupon_code:
-                pricing.consume_coupon(uow, order.coupon_code, order.user_id, order_id)
             requests.set_state(order.idempotency_key, State.CONFIRMED)
             cart.take_after_commit(uow, order.user_id)
         else:
             why = reason or (result.decline_reason if result else None) or "declined"
             orders.fail_payment(uow, order, reason=why, result=result)
+            pricing.release_coupon_hold(uow, order_id)
             requests.set_state(order.idempotency_key, State.PAYMENT_FAILED)
         uow.commit()
     return order.status
@@ -263,13 +287,13 @@ def _replay_order(uow: UnitOfWork, order_id: str | None) -> Outcome:
     order = orders.order_public(uow, order_id)
     if order.status is OrderStatus.PAYMENT_FAILED:
         reason = order.history[-1].reason if order.history else None
-        code = (
-            CheckoutError.PAYMENT_UNAVAILABLE
-            if reason == "gateway_unavailable"
-            else CheckoutError.PAYMENT_DECLINED
-        )
+        # A replay is a final answer: never a 503, which would ask for the same request again.
+        status, code = {
+            "gateway_unavailable": (409, CheckoutError.CHECKOUT_FAILED),
+            "gateway_refused": (402, CheckoutError.PAYMENT_REFUSED),
+        }.get(reason or "", (402, CheckoutError.PAYMENT_DECLINED))
         raise ApiError(
-            402 if code is CheckoutError.PAYMENT_DECLINED else 503,
+            status,
             code,
             "the payment failed; the stock was released. Check out again with a new key",
             details={"order_id": order_id, "reason": reason},
@@ -317,7 +341,7 @@ def settle_pending(
         if order is None:
             continue
         try:
-            result = uow.gateway.get(order.idempotency_key)
+            result = payments.lookup(uow, order.idempotency_key, order.total_cents, order.currency)
         except GatewayError as exc:
             log.warning("sweep: gateway did not answer for order %s: %s", order_id, exc)
             counts["skipped"] += 1

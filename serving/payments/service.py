@@ -6,6 +6,10 @@ PaymentVoided, PaymentRefunded) in the same transaction. Capture, void and refun
 gateway under keys derived from the order's (`<key>:capture|void|refund`), while the caller
 holds its order row locked: the change commits only if the gateway agreed, a retry reuses the
 key and never acts twice, and a gateway that does not answer is a 503 that changes nothing.
+
+A zero amount (a free product, a 100% coupon, a fixed coupon larger than the cart) never goes
+to a gateway, which would refuse it: `authorize` settles it here as a payment of gateway
+(method) "none", amount 0, and every later operation on such a payment is settled here too.
 """
 
 from __future__ import annotations
@@ -16,7 +20,12 @@ from enum import StrEnum
 
 from serving.errors import ApiError
 from serving.payments.domain import Operation, Payment, derived_key
-from serving.payments.gateway import GatewayError, PaymentResult, PaymentStatus
+from serving.payments.gateway import (
+    GatewayError,
+    PaymentGateway,
+    PaymentResult,
+    PaymentStatus,
+)
 from serving.payments.store import PaymentStore, SqlPaymentStore
 from serving.unit_of_work import UnitOfWork
 from shoplake.events.payment import (
@@ -33,6 +42,66 @@ STORE = "payments"
 
 class PaymentError(StrEnum):
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+
+
+NO_GATEWAY = "none"
+
+
+class NoGateway:
+    """The "gateway" of payments of amount 0: every operation succeeds at once, here."""
+
+    name = NO_GATEWAY
+
+    @staticmethod
+    def _result(key: str, status: PaymentStatus, currency: str = "") -> PaymentResult:
+        return PaymentResult(key, NO_GATEWAY, status, 0, currency)
+
+    def authorize(
+        self, *, idempotency_key: str, token: str, amount_cents: int, currency: str
+    ) -> PaymentResult:
+        return self._result(idempotency_key, PaymentStatus.AUTHORIZED, currency)
+
+    def capture(self, *, idempotency_key: str, reference: str) -> PaymentResult:
+        return self._result(idempotency_key, PaymentStatus.CAPTURED)
+
+    def void(self, *, idempotency_key: str, reference: str) -> PaymentResult:
+        return self._result(idempotency_key, PaymentStatus.VOIDED)
+
+    def refund(
+        self, *, idempotency_key: str, reference: str, amount_cents: int | None = None
+    ) -> PaymentResult:
+        return self._result(idempotency_key, PaymentStatus.REFUNDED)
+
+    def get(self, idempotency_key: str) -> PaymentResult | None:
+        return None
+
+
+_NO_GATEWAY = NoGateway()
+
+
+def _gateway_for(uow: UnitOfWork, payment: Payment) -> PaymentGateway:
+    return _NO_GATEWAY if payment.gateway == NO_GATEWAY else uow.gateway
+
+
+def authorize(
+    uow: UnitOfWork, *, idempotency_key: str, token: str, amount_cents: int, currency: str
+) -> PaymentResult:
+    """Authorize the amount with the gateway; an amount of 0 is authorized without one."""
+    gateway = _NO_GATEWAY if amount_cents == 0 else uow.gateway
+    return gateway.authorize(
+        idempotency_key=idempotency_key, token=token, amount_cents=amount_cents, currency=currency
+    )
+
+
+def lookup(
+    uow: UnitOfWork, idempotency_key: str, amount_cents: int, currency: str
+) -> PaymentResult | None:
+    """What became of a checkout's payment (the sweeper asks): a free order's is authorized."""
+    if amount_cents == 0:
+        return _NO_GATEWAY.authorize(
+            idempotency_key=idempotency_key, token="", amount_cents=0, currency=currency
+        )
+    return uow.gateway.get(idempotency_key)
 
 
 def _store(uow: UnitOfWork) -> PaymentStore:
@@ -73,7 +142,7 @@ def _record(uow: UnitOfWork, order_id: str, result: PaymentResult) -> Payment:
             id=str(uuid.uuid4()),
             order_id=order_id,
             idempotency_key=result.idempotency_key,
-            gateway=uow.gateway.name,
+            gateway=NO_GATEWAY if result.reference == NO_GATEWAY else uow.gateway.name,
             reference=result.reference,
             status=result.status,
             amount_cents=result.amount_cents,
@@ -130,7 +199,7 @@ def _settle(uow: UnitOfWork, payment: Payment, status: PaymentStatus, kind: _Eve
 
 def capture(uow: UnitOfWork, payment: Payment) -> Payment:
     """Take the authorized money (the order shipped)."""
-    gateway = uow.gateway
+    gateway = _gateway_for(uow, payment)
     key = derived_key(payment.idempotency_key, Operation.CAPTURE)
     _call(lambda: gateway.capture(idempotency_key=key, reference=payment.reference))
     return _settle(uow, payment, PaymentStatus.CAPTURED, PaymentCaptured)
@@ -138,7 +207,7 @@ def capture(uow: UnitOfWork, payment: Payment) -> Payment:
 
 def void(uow: UnitOfWork, payment: Payment) -> Payment:
     """Release an authorization that will not be captured."""
-    gateway = uow.gateway
+    gateway = _gateway_for(uow, payment)
     key = derived_key(payment.idempotency_key, Operation.VOID)
     _call(lambda: gateway.void(idempotency_key=key, reference=payment.reference))
     return _settle(uow, payment, PaymentStatus.VOIDED, PaymentVoided)
@@ -146,7 +215,7 @@ def void(uow: UnitOfWork, payment: Payment) -> Payment:
 
 def refund(uow: UnitOfWork, payment: Payment) -> Payment:
     """Give captured money back, all of it."""
-    gateway = uow.gateway
+    gateway = _gateway_for(uow, payment)
     key = derived_key(payment.idempotency_key, Operation.REFUND)
     _call(lambda: gateway.refund(idempotency_key=key, reference=payment.reference))
     return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded)

@@ -3,8 +3,9 @@
 The arithmetic lives in `engine.py` (pure); this module loads live catalog prices and the
 promotions that may apply, runs the engine and explains its result. Coupon claims enforce a
 promotion's usage limit under concurrency: the promotion row is locked (`select ... for update`)
-while the live claims are counted and this holder's claim is written, so two shoppers racing for
-the last use are served one after the other.
+while the uses are counted and this holder's claim is written, so two shoppers racing for the
+last use are served one after the other. A use is counted only once an order holds it (checkout
+places the order): a cart that carries a coupon, signed in or anonymous, uses up nothing.
 """
 
 from __future__ import annotations
@@ -300,11 +301,22 @@ def applied_coupon(quote: QuotePublic) -> str | None:
     return None
 
 
-def consume_coupon(uow: UnitOfWork, code: str, holder: str, order_id: str) -> bool:
-    """The order was paid: the holder's claim of the coupon becomes used by it, for good (it
-    counts against the usage limit from now on and cannot be claimed again). False when the
-    holder had no unused claim."""
-    return _checkout_pricing(uow).consume_coupon(engine.normalize_code(code), holder, order_id)
+def hold_coupon(uow: UnitOfWork, code: str, holder: str, order_id: str) -> None:
+    """The order being placed takes one use of its coupon (a usage limit counts orders, not
+    carts); 409 when none is left or the holder used theirs on another order."""
+    code = engine.normalize_code(code)
+    outcome = _checkout_pricing(uow).hold_coupon(code, holder, order_id)
+    if outcome == "exhausted":
+        raise ApiError(409, PricingError.COUPON_EXHAUSTED, f"coupon '{code}' has no uses left")
+    if outcome == "already_used":
+        raise ApiError(
+            409, PricingError.COUPON_ALREADY_USED, f"coupon '{code}' was already used by you"
+        )
+
+
+def release_coupon_hold(uow: UnitOfWork, order_id: str) -> None:
+    """The order's payment failed or it was cancelled unpaid: its coupon use goes back."""
+    _checkout_pricing(uow).release_coupon_hold(order_id)
 
 
 def _quote_public(

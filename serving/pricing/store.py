@@ -18,10 +18,9 @@ from serving.pricing.tables import coupon_redemptions, promotions
 from serving.unit_of_work import SqlUnitOfWork
 from shoplake.config import Settings
 
-# A claim counts against the usage limit while it is alive or once an order consumed it.
-_LIVE_CLAIM = sa.or_(
-    coupon_redemptions.c.order_id.is_not(None), coupon_redemptions.c.expires_at > sa.func.now()
-)
+# A claim counts against the usage limit once an order holds it (placed, then paid): a usage
+# limit counts orders, never carts, so carts that merely carry a coupon use up nothing.
+_LIVE_CLAIM = coupon_redemptions.c.order_id.is_not(None)
 
 
 def insert_promotion(conn: Connection, **fields: Any) -> RowMapping:
@@ -217,25 +216,43 @@ def delete_unused_claim(conn: Connection, promotion_id: str, holder: str) -> boo
     return result.rowcount > 0
 
 
-def consume_coupon(conn: Connection, code: str, holder: str, order_id: str) -> bool:
-    """Mark the holder's live claim of the coupon as used by the order; False when the holder
-    has no unused claim (then nothing changes)."""
-    promotion_ids = sa.select(promotions.c.id).where(promotions.c.coupon_code == code)
-    result = conn.execute(
-        coupon_redemptions.update()
-        .where(
-            coupon_redemptions.c.promotion_id.in_(promotion_ids.scalar_subquery()),
-            coupon_redemptions.c.holder == holder,
-            coupon_redemptions.c.order_id.is_(None),
-        )
-        .values(order_id=order_id)
+def hold_coupon(conn: Connection, code: str, holder: str, order_id: str) -> str:
+    """An order being placed takes one use of the coupon for its holder, if one is left:
+    "held", "exhausted" (the limit is reached) or "already_used" (this holder's use went to
+    another order). The promotion row stays locked until the order's transaction ends, so
+    two orders racing for the last use are served one after the other."""
+    row = lock_coupon(conn, code)
+    if row is None:
+        return "held"  # deleted since the quote: nothing to count
+    promotion_id = str(row["id"])
+    limit = row["usage_limit"]
+    if limit is not None and count_live_claims(conn, promotion_id) >= limit:
+        return "exhausted"
+    statement = pg_insert(coupon_redemptions).values(
+        promotion_id=promotion_id, holder=holder, expires_at=sa.func.now(), order_id=order_id
     )
-    return result.rowcount > 0
+    written = conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[coupon_redemptions.c.promotion_id, coupon_redemptions.c.holder],
+            set_={"order_id": order_id},
+            where=coupon_redemptions.c.order_id.is_(None),
+        ).returning(coupon_redemptions.c.holder)  # (an upsert's rowcount is not reported)
+    ).first()
+    return "held" if written is not None else "already_used"
+
+
+def release_coupon_hold(conn: Connection, order_id: str) -> None:
+    """The order failed: its use of a coupon goes back (the holder's claim stays, unused)."""
+    conn.execute(
+        coupon_redemptions.update()
+        .where(coupon_redemptions.c.order_id == order_id)
+        .values(order_id=None)
+    )
 
 
 class CheckoutPricing(Protocol):
     """What checkout's pricing needs, inside its unit of work: live products, the promotions
-    that may apply, and the coupon claim an order consumes."""
+    that may apply, and the use of a coupon an order holds (or gives back)."""
 
     def products(self, skus: Sequence[str]) -> dict[str, ProductPublic]: ...
 
@@ -243,7 +260,9 @@ class CheckoutPricing(Protocol):
         self, *, scope_keys: Sequence[str], coupon_code: str | None, now: datetime
     ) -> Sequence[Mapping[str, Any]]: ...
 
-    def consume_coupon(self, code: str, holder: str, order_id: str) -> bool: ...
+    def hold_coupon(self, code: str, holder: str, order_id: str) -> str: ...
+
+    def release_coupon_hold(self, order_id: str) -> None: ...
 
 
 class SqlCheckoutPricing:
@@ -268,5 +287,8 @@ class SqlCheckoutPricing:
         )
         return cast(list[Mapping[str, Any]], rows)
 
-    def consume_coupon(self, code: str, holder: str, order_id: str) -> bool:
-        return consume_coupon(self.conn, code, holder, order_id)
+    def hold_coupon(self, code: str, holder: str, order_id: str) -> str:
+        return hold_coupon(self.conn, code, holder, order_id)
+
+    def release_coupon_hold(self, order_id: str) -> None:
+        release_coupon_hold(self.conn, order_id)

@@ -17,6 +17,7 @@ from shoplake.config import get_settings
 from shoplake.stack import Stack, StackError
 from shoplake.stack.manager import Reporter
 from shoplake.stack.process import tail
+from shoplake.stack.service import ServiceStatus
 
 stack_app = typer.Typer(help="The local stack: Kafka, Elasticsearch, PostgreSQL, Redis.")
 db_app = typer.Typer(help="The OLTP schema (Alembic).")
@@ -101,8 +102,40 @@ def stack_status() -> None:
             row.endpoint,
         )
     Console(width=140).print(table)
+    _print_pipeline(rows)
     if any(row.state not in {"running", "external"} for row in rows):
         raise typer.Exit(1)
+
+
+def _print_pipeline(rows: list[ServiceStatus]) -> None:
+    """The pipeline's lags (the oldest unsent outbox row, bronze behind Kafka): reported with
+    the services, in red past their alarm thresholds (the API's /readyz turns red then too)."""
+    from shoplake import pipeline
+
+    settings = get_settings()
+    up = {row.name for row in rows if row.state in {"running", "external"}}
+    table = Table(title="pipeline")
+    for column in ("stage", "state", "lag", "records", "alarm after"):
+        table.add_column(column)
+    lags = []
+    if "postgres" in up:
+        engine = db.make_engine(settings, pool_size=1)
+        try:
+            lags.append((pipeline.outbox_lag(engine, settings), settings.outbox_lag_alarm_s))
+        finally:
+            engine.dispose()
+    if "kafka" in up:
+        lags.append((pipeline.bronze_lag(settings), settings.bronze_lag_alarm_s))
+    for lag, threshold in lags:
+        colour = "red" if lag.alarm else "green" if lag.state == "ok" else "yellow"
+        table.add_row(
+            lag.stage,
+            f"[{colour}]{'ALARM: ' if lag.alarm else ''}{lag.state}[/]",
+            "-" if lag.seconds is None else f"{lag.seconds:.0f}s",
+            "-" if lag.records is None else str(lag.records),
+            f"{threshold:.0f}s",
+        )
+    Console(width=140).print(table)
 
 
 @stack_app.command("logs")

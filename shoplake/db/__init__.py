@@ -35,7 +35,10 @@ def make_engine(settings: Settings, *, pool_size: int = 10) -> Engine:
         settings.database_endpoint,
         pool_size=pool_size,
         max_overflow=pool_size,
+        # Every connection is checked before use, so the pool recovers by itself after the
+        # database restarts: dead connections are replaced, never handed to a request.
         pool_pre_ping=True,
+        connect_args={"connect_timeout": settings.database_connect_timeout_s},
         future=True,
     )
 

@@ -41,11 +41,14 @@ class RedisService(LocalService):
             str(self.home / "data"),
             "--daemonize",
             "no",
-            # Everything in Redis can be rebuilt from Postgres or the lake: snapshots are enough.
+            # Carts live only in Redis: an append-only file, fsynced every second, so a crash
+            # (kill -9) loses at most the last second of writes; snapshots beside it.
             "--save",
             "300 100",
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
             "--maxmemory-policy",
             "noeviction",
         ]

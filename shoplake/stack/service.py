@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -130,6 +131,23 @@ class LocalService(ABC):
         stop_pid(pid, sig=self.stop_signal, timeout=30.0)
         self.pid_file.unlink(missing_ok=True)
         return True
+
+    def kill(self, timeout: float = 30.0) -> int | None:
+        """`kill -9` of the service's main process only (fault injection: a crash, not a
+        shutdown; Postgres' backends are left to notice their postmaster died). The pid it
+        killed, or None when the service was not running."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while pid_alive(pid) and time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+        return pid
 
     def status(self) -> ServiceStatus:
         pid = self.pid()

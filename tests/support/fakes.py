@@ -28,8 +28,10 @@ class FakeGateway:
     tok_ok authorizes; tok_decline declines; tok_unavailable raises GatewayUnavailable (nothing
     recorded); tok_timeout records the authorization, then raises a transient GatewayError (the
     outcome is in doubt); tok_lost raises the same error having recorded nothing (the request
-    never arrived, but the caller cannot know); tok_crash_before raises SimulatedCrash before
-    recording anything; tok_crash_after records the authorization, then raises SimulatedCrash.
+    never arrived, but the caller cannot know); tok_refused raises a non-transient GatewayError
+    (the gateway answered and refused: nothing was charged); tok_crash_before raises
+    SimulatedCrash before recording anything; tok_crash_after records the authorization, then
+    raises SimulatedCrash.
     """
 
     name = "fake"
@@ -57,6 +59,8 @@ class FakeGateway:
                 raise SimulatedCrash("crashed before authorizing")
             if token == "tok_lost":
                 raise GatewayError("the connection broke", transient=True)
+            if token == "tok_refused":
+                raise GatewayError("refused: 422 INVALID_REQUEST", transient=False)
             known = self.payments.get(idempotency_key)
             if known is None:
                 declined = token == "tok_decline"

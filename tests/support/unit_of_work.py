@@ -481,11 +481,21 @@ class FakeCheckoutPricing:
             if p["coupon_code"] is None or p["coupon_code"] == coupon_code
         ]
 
-    def consume_coupon(self, code: str, holder: str, order_id: str) -> bool:
-        if (code, holder) not in self.claims or self.claims[(code, holder)] is not None:
-            return False
+    def hold_coupon(self, code: str, holder: str, order_id: str) -> str:
+        promotion = next((p for p in self.promotions if p["coupon_code"] == code), None)
+        limit = promotion.get("usage_limit") if promotion else None
+        used = sum(1 for (c, _), order in self.claims.items() if c == code and order)
+        if limit is not None and used >= limit:
+            return "exhausted"
+        if self.claims.get((code, holder)) is not None:
+            return "already_used"
         self.claims[(code, holder)] = order_id
-        return True
+        return "held"
+
+    def release_coupon_hold(self, order_id: str) -> None:
+        for claim, order in self.claims.items():
+            if order == order_id:
+                self.claims[claim] = None
 
 
 # ---------------------------------------------------------------- test data

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from serving.access import Access
 from serving.app import create_app
-from serving.security import Role
+from serving.security import Role, issue_token
 from shoplake.config import get_settings
 from tests.support.callers import Caller, MakeCaller
 
@@ -43,9 +43,17 @@ PATH_VALUES = {
 }
 
 
+# Routes that end the caller's session: called with a token of a session of its own, so the
+# callers' sessions live on for the other routes.
+ENDS_THE_SESSION = {("POST", "/v1/auth/logout")}
+
+
 def _call(client: TestClient, method: str, path: str, caller: Caller | None) -> int:
     url = path.format(**PATH_VALUES, promotion_id=uuid.uuid4())
     headers = caller.headers if caller else {}
+    if caller is not None and (method, path) in ENDS_THE_SESSION:
+        token, _ = issue_token(get_settings(), caller.user_id, caller.role, "access")
+        headers = {"Authorization": f"Bearer {token}"}
     kwargs: dict[str, Any] = {} if method in {"GET", "DELETE"} else {"json": {}}
     status: int = client.request(method, url, headers=headers, **kwargs).status_code
     return status

@@ -28,7 +28,7 @@ from serving.unit_of_work import SqlUnitOfWork
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from tests.support.callers import Caller
-from tests.support.fakes import FakeGateway, SimulatedCrash, injected_gateway
+from tests.support.fakes import FakeGateway, injected_gateway
 from tests.support.shop_api import (
     ADDRESS,
     do_checkout,
@@ -320,8 +320,9 @@ def test_a_crash_after_step_one_is_settled_by_the_sweeper_as_payment_failed(
     headers = token_headers(api_settings)
     fill_cart(client, headers, sku, 2)
     key = f"k-{uuid.uuid4().hex}"
-    with pytest.raises(SimulatedCrash):
-        do_checkout(client, headers, key, token="tok_crash_before")
+    # The crash escapes the handler: the client gets the JSON 500, the order stays behind.
+    crashed = do_checkout(client, headers, key, token="tok_crash_before")
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "INTERNAL"
     order = order_of_key(engine, key)
     assert order["status"] == "PENDING_PAYMENT" and level(engine, sku) == (6, 2)
     replay = do_checkout(client, headers, key, token="tok_crash_before")
@@ -348,8 +349,9 @@ def test_a_crash_after_authorizing_is_settled_by_the_sweeper_as_confirmed(
     headers = token_headers(api_settings)
     fill_cart(client, headers, sku, 2)
     key = f"k-{uuid.uuid4().hex}"
-    with pytest.raises(SimulatedCrash):
-        do_checkout(client, headers, key, token="tok_crash_after")
+    # The crash escapes the handler: the client gets the JSON 500, the order stays behind.
+    crashed = do_checkout(client, headers, key, token="tok_crash_after")
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "INTERNAL"
     order = order_of_key(engine, key)
     assert order["status"] == "PENDING_PAYMENT"
 
@@ -407,8 +409,9 @@ def test_an_authorization_whose_hold_expired_is_voided_and_the_order_cancelled(
     headers = token_headers(api_settings)
     fill_cart(client, headers, sku, 5)
     key = f"k-{uuid.uuid4().hex}"
-    with pytest.raises(SimulatedCrash):
-        do_checkout(client, headers, key, token="tok_crash_after")
+    # The crash escapes the handler: the client gets the JSON 500, the order stays behind.
+    crashed = do_checkout(client, headers, key, token="tok_crash_after")
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "INTERNAL"
     order = order_of_key(engine, key)
     uow = SqlUnitOfWork(engine, stores={inventory.GATE: None})
     with uow:  # what the inventory expiry sweep does to an unpaid hold
@@ -450,8 +453,9 @@ def test_an_authorization_arriving_after_the_sweeper_failed_the_order_is_voided(
     headers = token_headers(api_settings)
     fill_cart(client, headers, sku, 1)
     key = f"k-{uuid.uuid4().hex}"
-    with pytest.raises(SimulatedCrash):
-        do_checkout(client, headers, key, token="tok_crash_before")
+    # The crash escapes the handler: the client gets the JSON 500, the order stays behind.
+    crashed = do_checkout(client, headers, key, token="tok_crash_before")
+    assert crashed.status_code == 500 and crashed.json()["error"]["code"] == "INTERNAL"
     order = order_of_key(engine, key)
     sweep_now(engine, redis_client, api_settings, fake)  # the gateway has not seen the key yet
     assert order_row(engine, order["id"])["status"] == "PAYMENT_FAILED"

@@ -1,5 +1,6 @@
-"""Coupons on carts: usage limits that hold under concurrent shoppers, re-applying, removing,
-window and state errors, and the claim that follows an anonymous cart into the user's."""
+"""Coupons on carts: a usage limit that counts orders (never carts, anonymous or not) and holds
+under concurrent checkouts, re-applying, removing, window and state errors, and the claim that
+follows an anonymous cart into the user's."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from serving.cart.service import anonymous_cart_id
 from serving.pricing.tables import coupon_redemptions
 from shoplake.config import Settings
 from shoplake.db import make_engine
-from tests.support.callers import Caller, MakeCaller
+from tests.support.callers import Caller
+from tests.support.shop_api import do_checkout, fill_cart, token_headers
+from tests.support.shop_api import product as shop_product
 
 MakeCoupon = Callable[..., dict[str, Any]]
 
@@ -91,6 +94,19 @@ def claims(engine: Engine, promotion_id: str) -> dict[str, bool]:
     return {row.holder: row.alive for row in rows}
 
 
+def claims_used(engine: Engine, promotion_id: str) -> int:
+    """Claims an order holds: what the usage limit counts."""
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).where(
+                    coupon_redemptions.c.promotion_id == promotion_id,
+                    coupon_redemptions.c.order_id.is_not(None),
+                )
+            ).scalar_one()
+        )
+
+
 def apply(client: TestClient, code: str, headers: dict[str, str]) -> Any:
     return client.post("/v1/cart/coupon", json={"code": code}, headers=headers)
 
@@ -102,43 +118,52 @@ def anonymous() -> dict[str, str]:
 # ------------------------------------------------------------------ the usage limit
 
 
-def test_limit_holds_under_concurrent_users(
-    client: TestClient, make_caller: MakeCaller, make_coupon: MakeCoupon, engine: Engine
+def test_the_limit_counts_orders_and_holds_under_concurrent_checkouts(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    make_coupon: MakeCoupon,
+    engine: Engine,
 ) -> None:
-    limit, shoppers = 3, [make_caller() for _ in range(10)]
+    limit, shoppers = 3, [token_headers(api_settings) for _ in range(10)]
     coupon = make_coupon(usage_limit=limit)
+    sku = shop_product(client, admin, units=20)
+    for headers in shoppers:  # every cart may carry the coupon: carts use up nothing
+        fill_cart(client, headers, sku, 1)
+        assert apply(client, coupon["coupon_code"], headers).status_code == 200
+    assert claims_used(engine, coupon["id"]) == 0
 
     with ThreadPoolExecutor(max_workers=len(shoppers)) as pool:
         responses = list(
-            pool.map(lambda c: apply(client, coupon["coupon_code"], c.headers), shoppers)
+            pool.map(lambda h: do_checkout(client, h, f"k-{uuid.uuid4().hex}"), shoppers)
         )
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [200] * limit + [409] * (len(shoppers) - limit)
-    refused = [r.json()["error"]["code"] for r in responses if r.status_code == 409]
-    assert set(refused) == {"COUPON_EXHAUSTED"}
-    winners = {s.user_id for s, r in zip(shoppers, responses, strict=True) if r.status_code == 200}
-    assert set(claims(engine, coupon["id"])) == winners
-    shown = client.get(f"/v1/admin/promotions/{coupon['id']}", headers=shoppers[0].headers)
-    assert shown.status_code == 403  # (customers cannot read promotions)
-
-
-def test_limit_holds_under_many_anonymous_carts(
-    client: TestClient, make_coupon: MakeCoupon, engine: Engine, admin: Caller
-) -> None:
-    limit, carts = 5, [anonymous() for _ in range(24)]
-    coupon = make_coupon(usage_limit=limit)
-    with ThreadPoolExecutor(max_workers=12) as pool:
-        statuses = list(
-            pool.map(lambda h: apply(client, coupon["coupon_code"], h).status_code, carts)
-        )
-    assert statuses.count(200) == limit
-    assert statuses.count(409) == len(carts) - limit
-    assert len(claims(engine, coupon["id"])) == limit
+    assert statuses == [201] * limit + [409] * (len(shoppers) - limit)
+    refused = {r.json()["error"]["code"] for r in responses if r.status_code == 409}
+    assert refused == {"COUPON_EXHAUSTED"}  # refused up front: no order, no hold, no charge
+    assert claims_used(engine, coupon["id"]) == limit
     shown = client.get(f"/v1/admin/promotions/{coupon['id']}", headers=admin.headers)
     assert shown.json()["redemptions"] == limit
 
 
-def test_reapplying_spends_no_second_use(
+def test_anonymous_carts_use_up_nothing(
+    client: TestClient, make_coupon: MakeCoupon, engine: Engine, admin: Caller, customer: Caller
+) -> None:
+    """Finding 7 of the hardening issue: three anonymous carts exhausted a limit of 3."""
+    limit, carts = 3, [anonymous() for _ in range(12)]
+    coupon = make_coupon(usage_limit=limit)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(
+            pool.map(lambda h: apply(client, coupon["coupon_code"], h).status_code, carts)
+        )
+    assert statuses == [200] * len(carts)
+    assert claims_used(engine, coupon["id"]) == 0
+    shown = client.get(f"/v1/admin/promotions/{coupon['id']}", headers=admin.headers)
+    assert shown.json()["redemptions"] == 0
+    assert apply(client, coupon["coupon_code"], customer.headers).status_code == 200
+
+
+def test_reapplying_spends_no_use(
     client: TestClient, customer: Caller, other_customer: Caller, make_coupon: MakeCoupon
 ) -> None:
     coupon = make_coupon(usage_limit=1)
@@ -147,24 +172,41 @@ def test_reapplying_spends_no_second_use(
     again = apply(client, code.lower(), customer.headers)  # codes are case-insensitive
     assert again.status_code == 200
     assert again.json()["coupon"]["code"] == code
-    other = apply(client, code, other_customer.headers)
-    assert other.status_code == 409
-    assert other.json()["error"]["code"] == "COUPON_EXHAUSTED"
-    assert other.json()["error"]["details"] == {"usage_limit": 1}
+    assert apply(client, code, other_customer.headers).status_code == 200
 
 
-def test_removing_the_coupon_frees_its_use(
+def test_a_used_up_coupon_is_refused_at_apply_and_a_failed_order_gives_its_use_back(
     client: TestClient,
-    customer: Caller,
-    other_customer: Caller,
+    admin: Caller,
+    api_settings: Settings,
     make_coupon: MakeCoupon,
     engine: Engine,
 ) -> None:
     coupon = make_coupon(usage_limit=1)
     code = coupon["coupon_code"]
-    assert apply(client, code, customer.headers).status_code == 200
-    assert apply(client, code, other_customer.headers).status_code == 409
+    sku = shop_product(client, admin, units=5)
+    declined, paid, late = (token_headers(api_settings) for _ in range(3))
+    for headers in (declined, paid, late):
+        fill_cart(client, headers, sku, 1)
+        assert apply(client, code, headers).status_code == 200
+    response = do_checkout(client, declined, f"k-{uuid.uuid4().hex}", token="tok_decline")
+    assert response.status_code == 402, response.text
+    assert claims_used(engine, coupon["id"]) == 0  # the failed order gave its use back
+    assert do_checkout(client, paid, f"k-{uuid.uuid4().hex}").status_code == 201
+    exhausted = do_checkout(client, late, f"k-{uuid.uuid4().hex}")
+    assert exhausted.status_code == 409
+    assert exhausted.json()["error"]["code"] == "COUPON_EXHAUSTED"
+    other = apply(client, code, token_headers(api_settings))
+    assert other.status_code == 409
+    assert other.json()["error"]["details"] == {"usage_limit": 1}
 
+
+def test_removing_the_coupon_drops_the_claim(
+    client: TestClient, customer: Caller, make_coupon: MakeCoupon, engine: Engine
+) -> None:
+    coupon = make_coupon(usage_limit=1)
+    code = coupon["coupon_code"]
+    assert apply(client, code, customer.headers).status_code == 200
     removed = client.delete("/v1/cart/coupon", headers=customer.headers)
     assert removed.status_code == 200
     assert removed.json()["coupon"] is None
@@ -172,9 +214,6 @@ def test_removing_the_coupon_frees_its_use(
     again = client.delete("/v1/cart/coupon", headers=customer.headers)  # idempotent
     assert again.status_code == 200
     assert again.json()["version"] == removed.json()["version"]
-
-    assert apply(client, code, other_customer.headers).status_code == 200
-    assert set(claims(engine, coupon["id"])) == {other_customer.user_id}
 
 
 def test_replacing_a_coupon_releases_the_first(
@@ -320,8 +359,8 @@ def test_anonymous_coupon_moves_to_the_user_on_login(
     assert login.status_code == 200
     user_cart = client.get("/v1/cart", headers=customer.headers).json()
     assert user_cart["coupon"]["code"] == coupon["coupon_code"]
-    assert set(claims(engine, coupon["id"])) == {customer.user_id}  # one use, now the user's
-    assert apply(client, coupon["coupon_code"], anonymous()).status_code == 409
+    assert set(claims(engine, coupon["id"])) == {customer.user_id}  # the claim, now the user's
+    assert claims_used(engine, coupon["id"]) == 0  # a use is an order's, not a cart's
 
 
 def test_user_coupon_wins_and_the_anonymous_claim_is_released(
