@@ -6,6 +6,11 @@ PaymentVoided, PaymentRefunded) in the same transaction. Capture, void and refun
 gateway under keys derived from the order's (`<key>:capture|void|refund`), while the caller
 holds its order row locked: the change commits only if the gateway agreed, a retry reuses the
 key and never acts twice, and a gateway that does not answer is a 503 that changes nothing.
+
+Refunds are kept one row each (`payment_refunds`, keyed like their gateway call): a return
+refunds part of a payment under `<key>:refund:<return id>`, and the refund of "the rest"
+(`refund`, a cancel or a staff refund) gives back what earlier refunds left. A payment is
+REFUNDED once nothing of it is left to give back.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ STORE = "payments"
 
 class PaymentError(StrEnum):
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    NOT_REFUNDABLE = "PAYMENT_NOT_REFUNDABLE"
+    REFUND_EXCEEDS_PAYMENT = "REFUND_EXCEEDS_PAYMENT"
 
 
 def _store(uow: UnitOfWork) -> PaymentStore:
@@ -55,12 +62,12 @@ _Event = type[PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefun
 
 
 def _event(
-    kind: _Event, payment: Payment
+    kind: _Event, payment: Payment, amount_cents: int | None = None
 ) -> PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefunded:
     return kind(
         payment_id=payment.id,
         order_id=payment.order_id,
-        amount_cents=payment.amount_cents,
+        amount_cents=payment.amount_cents if amount_cents is None else amount_cents,
         currency=payment.currency,
         gateway=payment.gateway,
     )
@@ -121,10 +128,16 @@ def _call(call: Callable[[], PaymentResult]) -> PaymentResult:
         ) from exc
 
 
-def _settle(uow: UnitOfWork, payment: Payment, status: PaymentStatus, kind: _Event) -> Payment:
+def _settle(
+    uow: UnitOfWork,
+    payment: Payment,
+    status: PaymentStatus,
+    kind: _Event,
+    amount_cents: int | None = None,
+) -> Payment:
     _store(uow).set_status(payment.id, status)
     settled = payment.with_status(status)
-    uow.record(_event(kind, settled), SOURCE)
+    uow.record(_event(kind, settled, amount_cents), SOURCE)
     return settled
 
 
@@ -144,12 +157,62 @@ def void(uow: UnitOfWork, payment: Payment) -> Payment:
     return _settle(uow, payment, PaymentStatus.VOIDED, PaymentVoided)
 
 
+def refunded_cents(uow: UnitOfWork, payment: Payment) -> int:
+    """What was given back of the payment so far."""
+    return _store(uow).refunded_cents(payment.id)
+
+
 def refund(uow: UnitOfWork, payment: Payment) -> Payment:
-    """Give captured money back, all of it."""
+    """Give captured money back: all of it, or what earlier partial refunds left."""
     gateway = uow.gateway
+    store = _store(uow)
     key = derived_key(payment.idempotency_key, Operation.REFUND)
-    _call(lambda: gateway.refund(idempotency_key=key, reference=payment.reference))
-    return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded)
+    already = store.refunded_cents(payment.id)
+    left = payment.amount_cents - already
+    # Nothing refunded yet: the whole payment, as the gateway understands "no amount".
+    amount = None if already == 0 else left
+    if left > 0:
+        _call(
+            lambda: gateway.refund(
+                idempotency_key=key, reference=payment.reference, amount_cents=amount
+            )
+        )
+        store.add_refund(str(uuid.uuid4()), payment, key, left)
+    return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded, max(left, 0))
+
+
+def refund_part(uow: UnitOfWork, payment: Payment, amount_cents: int, *, part: str) -> Payment:
+    """Give `amount_cents` of the captured money back, once for `part` (a return's id): a
+    repeat finds the refund it made and changes nothing. The payment is REFUNDED when this
+    leaves nothing to give back."""
+    store = _store(uow)
+    key = derived_key(payment.idempotency_key, Operation.REFUND, part)
+    if store.refund_under(key) is not None:
+        return payment
+    if payment.status is not PaymentStatus.CAPTURED:
+        raise ApiError(
+            409,
+            PaymentError.NOT_REFUNDABLE,
+            f"a {payment.status} payment cannot be refunded in part",
+            details={"payment_id": payment.id, "status": payment.status.value},
+        )
+    left = payment.amount_cents - store.refunded_cents(payment.id)
+    if not 0 < amount_cents <= left:
+        raise ApiError(
+            409,
+            PaymentError.REFUND_EXCEEDS_PAYMENT,
+            f"{amount_cents} cents cannot be refunded: {left} are left",
+            details={"amount_cents": amount_cents, "left_cents": left},
+        )
+    gateway = uow.gateway
+    _call(
+        lambda: gateway.refund(
+            idempotency_key=key, reference=payment.reference, amount_cents=amount_cents
+        )
+    )
+    store.add_refund(str(uuid.uuid4()), payment, key, amount_cents)
+    status = PaymentStatus.REFUNDED if amount_cents == left else PaymentStatus.CAPTURED
+    return _settle(uow, payment, status, PaymentRefunded, amount_cents)
 
 
 def give_money_back(uow: UnitOfWork, order_id: str) -> Payment | None:
