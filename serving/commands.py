@@ -15,7 +15,7 @@ from shoplake.config import get_settings
 outbox_app = typer.Typer(help="The transactional outbox.")
 users_app = typer.Typer(help="Accounts administration.")
 inventory_app = typer.Typer(help="The stock ledger: expired holds and the Redis admission gate.")
-orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way.")
+orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way, archive old ones.")
 fulfilment_app = typer.Typer(help="Shipments: carrier tracking.")
 
 

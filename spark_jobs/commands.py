@@ -121,8 +121,11 @@ def orders_archive(
     ] = None,
     max_batches: Annotated[int | None, typer.Option(min=1, help="stop after this many")] = None,
 ) -> None:
-    """Move final orders (with their lines, payments, shipments, returns and history) from
-    Postgres into the Delta archive, verified batch by batch; safe to kill and rerun."""
+    """Move final orders, and all that hangs off them, from Postgres into the Delta archive.
+
+    Batch by batch: copied, verified against Postgres, then deleted there. Safe to kill
+    and rerun: a rerun finishes the open batch and never duplicates an order.
+    """
     from spark_jobs.order_archive import archive_orders
 
     run = archive_orders(
