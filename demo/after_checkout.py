@@ -4,9 +4,10 @@ it — through the real HTTP API, the fulfilment consumer and the archive job.
 
 The stock sits in two warehouses so that the order is split in two shipments; the shipping is
 priced to Germany by weight; the labels are real PDFs under the state dir. To have an order old
-enough to archive, the chapter places a second order, cancels it and dates it back a year and
-a half (the only thing it does behind the API's back), then runs the archive job for orders
-older than a year.
+enough to archive, the chapter places a second order, cancels it and dates it back six years
+(the only thing it does behind the API's back), then runs the archive job for orders older
+than five: far enough back that a bulk-loaded order history (the gold layer's simulator) is
+not swept into the demo's run.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ ADDRESS = {
     "country": "DE",
 }
 PARCEL = {"weight_g": 1400, "length_mm": 350, "width_mm": 250, "height_mm": 120}
-ARCHIVE_AFTER_DAYS = 365
+ARCHIVE_AFTER_DAYS = 5 * 365
+DATED_BACK_DAYS = 6 * 365
 DELIVERY_TIMEOUT_S = 90.0
 
 
@@ -177,7 +179,7 @@ def after_checkout_story(
         with story.step("an old order is archived") as notes:
             old = _checkout(api, shopper, [(single, 1)])
             _ok(api.post(f"/v1/orders/{old['id']}/cancel", headers=shopper))
-            _date_back(settings, old["id"], days=540)
+            _date_back(settings, old["id"], days=DATED_BACK_DAYS)
             run = archive_orders(settings, older_than_days=ARCHIVE_AFTER_DAYS)
             done = [b for b in run.batches if b.state == "done"]
             history = _history(api, shopper, settings.archive_read_refresh_s)
