@@ -21,7 +21,7 @@ help:  ## list the targets
 
 setup: system-packages service-user venv jvm airflow mlflow  ## install whatever is missing (quick when nothing changed)
 
-system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
+system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven, the labels' font
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -29,6 +29,7 @@ system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1 || missing="$$missing libopenblas0-pthread"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(SUDO)" = "NOSUDO" ]; then \
 	    echo "error: missing Debian packages:$$missing. Install them as root (apt-get install$$missing) or give this user sudo." >&2; exit 1; \

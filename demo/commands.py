@@ -15,17 +15,25 @@ def demo(
 ) -> None:
     """The main job: the platform's story, from the stack round trip to the reconciled lake.
 
-    A round trip through every component, a shopper story through the API, and the story's
-    events landed in bronze and silver and reconciled.
+    A round trip through every component, a shopper story through the API (search, then a
+    checkout followed to the door and an old order archived), and the story's events landed in
+    bronze and silver and reconciled.
     """
+    from demo.after_checkout import after_checkout_story
     from demo.roundtrip import run_round_trip
     from demo.search_story import search_demo
     from demo.story import run_story
 
     settings = get_settings()
+
+    def chapters(base_url: str) -> None:
+        """What runs while the story's API still serves."""
+        search_demo(base_url, console)
+        after_checkout_story(settings, base_url, console)
+
     try:
         run_round_trip(settings, console)
-        run_story(settings, console, then=lambda base_url: search_demo(base_url, console))
+        run_story(settings, console, then=chapters)
     except StackError as exc:
         raise fail(str(exc)) from None
     if not lake:

@@ -21,6 +21,8 @@ from serving.catalog.router import router as catalog_router
 from serving.checkout import service as checkout
 from serving.checkout.router import router as checkout_router
 from serving.errors import ERROR_RESPONSES, install_error_handlers
+from serving.fulfilment.router import ops_router as fulfilment_ops_router
+from serving.fulfilment.router import router as fulfilment_router
 from serving.inventory import service as inventory
 from serving.inventory.router import admin_router as inventory_admin_router
 from serving.inventory.router import router as inventory_router
@@ -33,6 +35,8 @@ from serving.pricing.router import admin_router as pricing_admin_router
 from serving.pricing.router import router as pricing_router
 from serving.ratelimit import RateLimiter
 from serving.recommendations.router import router as recommendations_router
+from serving.returns.router import ops_router as returns_ops_router
+from serving.returns.router import router as returns_router
 from serving.revocation import RevokedSessions
 from serving.search.router import router as search_router
 from serving.wishlist.router import router as wishlist_router
@@ -163,6 +167,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         behaviour_router,
         search_router,
         recommendations_router,
+        fulfilment_router,
+        fulfilment_ops_router,
+        returns_router,
+        returns_ops_router,
     )
     # Every route says who may call it, or the app is not built (serving/access.py).
     declare_access(routers)

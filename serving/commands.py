@@ -1,5 +1,6 @@
-"""The serving layer's commands: `shoplake serve`, `outbox`, `users`, `inventory`, `orders` and
-`db revision` (serving owns the OLTP schema). Heavy imports stay inside each command."""
+"""The serving layer's commands: `shoplake serve`, `outbox`, `users`, `inventory`, `orders`,
+`fulfilment` and `db revision` (serving owns the OLTP schema). Heavy imports stay inside each
+command."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from shoplake.config import get_settings
 outbox_app = typer.Typer(help="The transactional outbox.")
 users_app = typer.Typer(help="Accounts administration.")
 inventory_app = typer.Typer(help="The stock ledger: expired holds and the Redis admission gate.")
-orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way.")
+orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way, archive old ones.")
+fulfilment_app = typer.Typer(help="Shipments: carrier tracking.")
 
 
 def serve(
@@ -266,3 +268,32 @@ def db_revision(
 
     path = db.revision(get_settings(), message, autogenerate=autogenerate)
     console.print(f"wrote {path}: review it, then `shoplake db upgrade`")
+
+
+@fulfilment_app.command("track")
+def fulfilment_track(
+    follow: bool = typer.Option(False, "--follow", help="poll until interrupted"),
+    interval_s: float = typer.Option(30.0, min=0.1, help="with --follow: seconds between polls"),
+) -> None:
+    """Ask the carrier about every shipment it has: new scans move shipments and orders."""
+    from serving.fulfilment import service
+    from serving.unit_of_work import SqlUnitOfWork
+    from shoplake.db import make_engine
+
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=2)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        while True:
+            run = service.track(SqlUnitOfWork(engine, settings=settings))
+            console.print(
+                f"checked {run.checked}, {run.scans} new scans, {run.delivered} delivered, "
+                f"{run.orders_delivered} orders delivered, {run.unreachable} unanswered",
+                highlight=False,
+            )
+            if not follow or stop.wait(interval_s):
+                return
+    finally:
+        engine.dispose()

@@ -3,21 +3,27 @@
 from serving.accounts import tables as accounts
 from serving.catalog import tables as catalog
 from serving.checkout import tables as checkout
+from serving.fulfilment import tables as fulfilment
 from serving.inventory import tables as inventory
 from serving.orders import tables as orders
 from serving.payments import tables as payments
 from serving.pricing import tables as pricing
+from serving.returns import tables as returns
 from serving.wishlist import tables as wishlist
 from shoplake import outbox
+from shoplake.archive import batches as archive_batches
 
 __all__ = [
     "accounts",
+    "archive_batches",
     "catalog",
     "checkout",
+    "fulfilment",
     "inventory",
     "orders",
     "outbox",
     "payments",
     "pricing",
+    "returns",
     "wishlist",
 ]

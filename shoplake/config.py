@@ -8,13 +8,56 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, computed_field, model_validator
+from pydantic import BaseModel, Field, SecretStr, computed_field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_JWT_SECRET = "dev-only-change-me-in-production-0123456789abcdef"
 # The only environments where the development JWT secret is accepted.
 DEVELOPMENT_ENVIRONMENTS = frozenset({"local", "test"})
+
+
+class ShippingBand(BaseModel):
+    """Parcels up to `up_to_g` grams cost `cents` (minor units of the order's currency)."""
+
+    up_to_g: int = Field(gt=0, le=1_000_000)
+    cents: int = Field(ge=0, le=10_000_000)
+
+
+class ShippingRate(BaseModel):
+    """One destination's rates: weight bands in ascending order, a price per started kilogram
+    above the heaviest band, and an optional order value from which shipping is free."""
+
+    bands: list[ShippingBand] = Field(min_length=1)
+    per_extra_kg_cents: int = Field(0, ge=0, le=10_000_000)
+    free_over_cents: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _ascending(self) -> ShippingRate:
+        limits = [band.up_to_g for band in self.bands]
+        if limits != sorted(set(limits)):
+            raise ValueError("shipping bands must have strictly ascending up_to_g")
+        return self
+
+
+def _rate(*bands: tuple[int, int], extra: int, free: int | None = None) -> ShippingRate:
+    return ShippingRate(
+        bands=[ShippingBand(up_to_g=g, cents=c) for g, c in bands],
+        per_extra_kg_cents=extra,
+        free_over_cents=free,
+    )
+
+
+# By ISO country code; "*" is every other destination. Prices in minor units.
+DEFAULT_SHIPPING_RATES: dict[str, ShippingRate] = {
+    "NL": _rate((2_000, 495), (10_000, 695), (30_000, 1_295), extra=50, free=5_000),
+    "BE": _rate((2_000, 895), (10_000, 1_295), (30_000, 1_995), extra=75),
+    "DE": _rate((2_000, 895), (10_000, 1_295), (30_000, 1_995), extra=75),
+    "FR": _rate((2_000, 995), (10_000, 1_495), (30_000, 2_295), extra=75),
+    "GB": _rate((2_000, 1_195), (10_000, 1_695), (30_000, 2_995), extra=100),
+    "US": _rate((2_000, 1_995), (10_000, 2_995), (30_000, 4_995), extra=150),
+    "*": _rate((2_000, 2_495), (10_000, 3_495), (30_000, 5_995), extra=200),
+}
 
 
 class Settings(BaseSettings):
@@ -208,6 +251,41 @@ class Settings(BaseSettings):
     forecast_service_level: float = Field(0.95, gt=0.5, lt=1.0)
     forecast_lead_time_days: int = Field(7, ge=1, le=180, description="supplier lead time")
     forecast_review_days: int = Field(7, ge=1, le=180, description="days a reorder covers")
+
+    # Shipping cost, fulfilment, the sandbox carrier, returns and the order archive.
+    shipping_rates: dict[str, ShippingRate] = Field(
+        default_factory=lambda: dict(DEFAULT_SHIPPING_RATES),
+        description='JSON: {"<country or *>": {"bands": [{"up_to_g", "cents"}], ...}}',
+    )
+    shipping_default_weight_g: int = Field(
+        500, gt=0, le=1_000_000, description="per unit, for products without attributes.weight_g"
+    )
+    fulfilment_consumer_batch: int = Field(200, ge=1, description="order events per poll")
+    fulfilment_default_warehouse: str = Field(
+        "WH-1", description="ships the lines of an order that no warehouse reserved stock for"
+    )
+    fulfilment_carrier: str = Field("sandbox", description="the carrier new parcels go with")
+    fulfilment_sender_name: str = "shoplake fulfilment"
+    warehouse_addresses: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="sender address lines per warehouse id, printed on its labels",
+    )
+    label_font_path: Path | None = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        description="a TTF with the glyphs of customers' names (Helvetica if missing)",
+    )
+    sandbox_carrier_scan_interval_s: float = Field(
+        5.0, ge=0, description="the sandbox carrier's time between two scans of a parcel"
+    )
+    sandbox_carrier_tracking_url: str = "https://track.sandbox-carrier.test/{tracking_number}"
+    carrier_poll_batch: int = Field(200, ge=1, description="shipments asked about per poll")
+    returns_window_days: int = Field(
+        30, ge=0, description="returns accepted this long after delivery"
+    )
+    archive_batch_size: int = Field(5_000, ge=1, description="orders moved per archive batch")
+    archive_read_refresh_s: float = Field(
+        1.0, ge=0, description="how stale the API's view of the order archive may be"
+    )
 
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(

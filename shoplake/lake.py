@@ -19,6 +19,7 @@ import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from shoplake.archive.contract import ARCHIVED_TABLES, ORDER_MONTH, spark_type
 from shoplake.events import DOMAINS, REGISTRY
 from shoplake.events.base import INT32_MAX
 from shoplake.events.topics import TOPIC_VERSION
@@ -483,6 +484,92 @@ REORDER_SUGGESTIONS = _declare(
     keys=("suggestion_key",),
     description="per SKU x warehouse: projected stock against lead-time demand and safety stock",
 )
+
+# ---------------------------------------------------------------- after checkout
+
+SHIPMENT_TYPES = _types(
+    "shipment",
+    "ShipmentCreated",
+    "ShipmentPacked",
+    "ShipmentShipped",
+    "ShipmentDelivered",
+    "ShipmentCancelled",
+)
+RETURN_TYPES = _types("return", "ReturnRequested", "ReturnReceived", "ReturnRefunded")
+ARCHIVE_TYPES = _types("archive", "OrdersArchived")
+
+SHIPMENT_EVENTS = _declare(
+    "silver.shipment_events",
+    _c(
+        f"{EVENT_COLUMNS}, shipment_id string!, order_id string!, warehouse_id string!, "
+        "status string!, carrier string, tracking_number string, tracking_url string, "
+        "unit_count int, weight_g int, length_mm int, width_mm int, height_mm int, "
+        "attempts int, reason string"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="the change table of shipments: created, packed, shipped, delivered, cancelled",
+    source_types=SHIPMENT_TYPES,
+    counted_types=SHIPMENT_TYPES,
+)
+
+SHIPMENTS = _declare(
+    "silver.shipments",
+    _c(
+        "shipment_id string!, order_id string!, warehouse_id string!, status string!, "
+        "carrier string, tracking_number string, unit_count int, weight_g int, "
+        "created_at timestamp, packed_at timestamp, shipped_at timestamp, "
+        "delivered_at timestamp, cancelled_at timestamp, attempts int, updated_at timestamp!, "
+        "event_count int!, last_event_id string!"
+    ),
+    keys=("shipment_id",),
+    description="latest state of each shipment, folded from silver.shipment_events by event time",
+    source_types=SHIPMENT_TYPES,
+)
+
+RETURN_EVENTS = _declare(
+    "silver.return_events",
+    _c(
+        f"{EVENT_COLUMNS}, return_id string!, order_id string!, user_id string, status string!, "
+        "reason string, unit_count int, restocked_units int, written_off_units int, "
+        "amount_cents bigint, currency string, payment_id string"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="returns requested, received (restocked or written off) and refunded",
+    source_types=RETURN_TYPES,
+    counted_types=RETURN_TYPES,
+)
+
+ORDER_ARCHIVE_BATCHES = _declare(
+    "silver.order_archive_batches",
+    _c(
+        f"{EVENT_COLUMNS}, batch_id string!, cutoff timestamp, order_count int, row_count int, "
+        "total_cents bigint, months array<string>"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="one row per batch of orders moved from Postgres into archive.orders",
+    source_types=ARCHIVE_TYPES,
+    counted_types=ARCHIVE_TYPES,
+)
+
+# The order archive: final orders and what hangs off them, moved out of Postgres by batch
+# (spark_jobs.order_archive), partitioned by the order's month; columns from the kernel's
+# archive contract (shoplake.archive.contract), so they are not written twice.
+ARCHIVE_TABLES: dict[str, Table] = {
+    archived.name: _declare(
+        archived.lake_name,
+        tuple(
+            Column(name, spark_type(type_), nullable=name not in (ORDER_MONTH, "archive_batch"))
+            for name, type_ in archived.columns
+        ),
+        keys=archived.keys,
+        partition_by=(ORDER_MONTH,),
+        description=f"archived rows of Postgres `{archived.name}`, by the order's month",
+    )
+    for archived in ARCHIVED_TABLES
+}
 
 # Every table declared above, in the order of declaration.
 TABLES: dict[str, Table] = dict(_DECLARED)

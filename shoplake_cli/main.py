@@ -14,6 +14,7 @@ from demo.commands import demo
 from models.commands import forecast_app, recs_app
 from serving.commands import (
     db_revision,
+    fulfilment_app,
     inventory_app,
     orders_app,
     outbox_app,
@@ -22,7 +23,8 @@ from serving.commands import (
 )
 from shoplake.commands.events import events_app
 from shoplake.commands.stack import db_app, stack_app
-from spark_jobs.commands import lake_app, search_app
+from shoplake_cli.consumers import stream_fulfilment
+from spark_jobs.commands import lake_app, orders_archive, search_app
 from streaming.commands import cache_app, stream_app
 
 app = typer.Typer(help="shoplake: a data-first e-commerce platform.", no_args_is_help=True)
@@ -31,6 +33,8 @@ app.add_typer(stack_app, name="stack")
 db_app.command("revision")(db_revision)
 app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
+# The fulfilment consumer joins streaming's loop to serving's rules (shoplake_cli/consumers.py).
+stream_app.command("fulfilment")(stream_fulfilment)
 app.add_typer(stream_app, name="stream")
 app.add_typer(lake_app, name="lake")
 app.add_typer(search_app, name="search")
@@ -38,9 +42,12 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
 app.add_typer(cache_app, name="cache")
 app.add_typer(inventory_app, name="inventory")
+# The archive job is the batch layer's; users find it with the other order commands.
+orders_app.command("archive")(orders_archive)
 app.add_typer(orders_app, name="orders")
 app.add_typer(recs_app, name="recs")
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(fulfilment_app, name="fulfilment")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

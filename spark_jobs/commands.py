@@ -110,3 +110,41 @@ def reindex(
         f"removed {', '.join(result.removed) or 'nothing'}",
         highlight=False,
     )
+
+
+def orders_archive(
+    older_than: Annotated[
+        float, typer.Option("--older-than", min=0, help="archive final orders older than DAYS")
+    ],
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="orders per batch (SHOPLAKE_ARCHIVE_BATCH_SIZE)")
+    ] = None,
+    max_batches: Annotated[int | None, typer.Option(min=1, help="stop after this many")] = None,
+) -> None:
+    """Move final orders, and all that hangs off them, from Postgres into the Delta archive.
+
+    Batch by batch: copied, verified against Postgres, then deleted there. Safe to kill
+    and rerun: a rerun finishes the open batch and never duplicates an order.
+    """
+    from spark_jobs.order_archive import archive_orders
+
+    run = archive_orders(
+        get_settings(), older_than_days=older_than, batch_size=batch_size, max_batches=max_batches
+    )
+    if run.busy:
+        raise fail("another archive run holds the lock; nothing was done")
+    for batch in run.batches:
+        console.print(
+            f"batch {batch.version:>5}  {batch.state:9} {batch.orders:>7} orders "
+            f"{batch.row_count:>8} rows  {batch.seconds:6.2f}s"
+            + ("  (resumed)" if batch.resumed else ""),
+            highlight=False,
+        )
+    rate = run.rows / run.seconds if run.seconds else 0.0
+    console.print(
+        f"archived {run.orders} orders ({run.rows} rows) last changed before "
+        f"{run.cutoff:%Y-%m-%d %H:%M} in {run.seconds:.1f}s ({rate:,.0f} rows/s)",
+        highlight=False,
+    )
+    if any(batch.state == "discarded" for batch in run.batches):
+        raise fail("a batch changed while it was copied and was discarded: run again")

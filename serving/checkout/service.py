@@ -2,7 +2,8 @@
 transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.py`).
 
 1. One transaction: claim the Idempotency-Key (a concurrent duplicate waits on the key's unique
-   index until this commits, then sees the row), price the cart server-side, reserve the stock
+   index until this commits, then sees the row), price the cart server-side (and its shipping
+   to the address, `pricing.shipping_for`: the total charged includes it), reserve the stock
    (OutOfStock → 409 and the whole transaction rolls back: nothing reserved, key not kept), place
    the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
@@ -177,6 +178,8 @@ def _place(
                 details=[{"sku": u.sku, "reason": u.reason} for u in priced.unavailable],
             )
         quote = priced.quote
+        shipping = pricing.shipping_for(uow.settings, priced, body.shipping_address.country)
+        total_cents = quote.total_cents + shipping.amount_cents
         order_id = str(uuid.uuid4())
         coupon_code = pricing.applied_coupon(quote)
         if coupon_code:  # the use is counted now, by the order, never by the cart
@@ -193,7 +196,7 @@ def _place(
             currency=quote.currency,
             subtotal_cents=quote.subtotal_cents,
             discount_cents=quote.discount_cents,
-            total_cents=quote.total_cents,
+            total_cents=total_cents,
             coupon_code=coupon_code,
             shipping_address=body.shipping_address.model_dump(mode="json"),
             lines=[
@@ -207,6 +210,7 @@ def _place(
                 }
                 for line in quote.lines
             ],
+            shipping=shipping,
         )
         uow.record(
             CartCheckedOut(
@@ -219,7 +223,7 @@ def _place(
         )
         requests.set_state(key, State.AUTHORIZING, order_id=order_id)
         uow.commit()
-    return order_id, quote.total_cents, quote.currency
+    return order_id, total_cents, quote.currency
 
 
 # ---------------------------------------------------------------- step 3 (and the sweeper's)

@@ -195,8 +195,9 @@ def merge_lines(lines: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(totals.items())
 
 
-def events_of(movement: Movement) -> list[EventData]:
-    """The movement's events: its own, then a stock-out or back-in-stock transition."""
+def events_of(movement: Movement, *, transitions: bool = True) -> list[EventData]:
+    """The movement's events: its own, then a stock-out or back-in-stock transition (unless
+    `transitions` is off: a pair of movements that leaves availability as it was)."""
     before, after = movement.before, movement.after
     state = {
         "sku": after.sku,
@@ -245,6 +246,8 @@ def events_of(movement: Movement) -> list[EventData]:
         events.append(
             stock_events.StockAdjusted(**state, delta=movement.on_hand_delta, reason=reason)
         )
+    if not transitions:
+        return events
     if before.available > 0 and after.available == 0:
         events.append(stock_events.OutOfStock(**state))
     elif before.available == 0 and after.available > 0:

@@ -6,7 +6,9 @@ For checkout, inside its unit (the order's transaction):
 - `release(uow, order_id, reason)` gives held stock back (idempotent);
 - `commit_sale(uow, order_id)` turns held stock into sold stock (idempotent; NotReserved when
   the hold was released, e.g. it expired before payment);
-- `receive(uow, ...)` puts units back on a shelf (a cancelled order's restock).
+- `receive(uow, ...)` puts units back on a shelf (a cancelled order's restock, a return's);
+  `write_off` books returned units in and out again (damaged), `is_tracked` says whether the
+  ledger manages a SKU at all.
 For operators, each in a unit of its own: `count_stock`, `adjust_stock`, `receive_stock`,
 `movements`. For everyone: `availability`, and `sku_availability` (the cart's seam, on a
 plain connection). For schedulers: `release_expired` (`sweep_expired` on an engine),
@@ -106,9 +108,11 @@ def _gate(uow: UnitOfWork) -> StockGate | None:
     return uow.store(GATE, lambda u: gate_for(u.redis, u.settings))
 
 
-def _record(uow: UnitOfWork, movement: Movement, actor_id: str | None = None) -> None:
+def _record(
+    uow: UnitOfWork, movement: Movement, actor_id: str | None = None, *, transitions: bool = True
+) -> None:
     _store(uow).add_movement(movement, actor_id)
-    for event in domain.events_of(movement):
+    for event in domain.events_of(movement, transitions=transitions):
         uow.record(event, SOURCE)
 
 
@@ -318,6 +322,43 @@ def receive(
         actor_id=actor_id,
         reference=reference,
     )
+
+
+def is_tracked(uow: UnitOfWork, sku: str) -> bool:
+    """Whether the ledger manages the SKU's stock (it has a level in some warehouse)."""
+    return bool(_store(uow).levels_of(sku))
+
+
+def write_off(
+    uow: UnitOfWork,
+    sku: str,
+    warehouse_id: str,
+    quantity: int,
+    reference: str | None,
+    reason: str,
+    *,
+    actor_id: str | None,
+) -> StockLevelPublic:
+    """Units that came back unsellable (a damaged return): booked in and written off at once,
+    a receipt and an adjustment of the same size, so the ledger shows where they went and on
+    hand is unchanged. No stock-out or back-in-stock: nothing became sellable."""
+    ledger = _store(uow)
+    before = ledger.lock_or_create_level(sku, warehouse_id)
+    with _api_errors():
+        booked = before.received(quantity)
+    _record(
+        uow,
+        Movement(MovementReason.RECEIPT, before, booked, reference=reference),
+        actor_id,
+        transitions=False,
+    )
+    _record(
+        uow,
+        Movement(MovementReason.ADJUSTMENT, booked, before, reference=reference, note=reason),
+        actor_id,
+        transitions=False,
+    )
+    return _public(before)
 
 
 def count_stock(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from serving.deps import CurrentUser, StaffUser, UnitOfWorkDep, WriteRateLimit
+from serving.deps import AdminUser, CurrentUser, StaffUser, UnitOfWorkDep, WriteRateLimit
 from serving.orders import service
 from serving.orders.domain import OrderStatus
 from serving.orders.schemas import CancelRequest, OrderPublic, OrdersPage, StatusAdvance
@@ -26,8 +26,11 @@ Cursor = Annotated[
 def list_my_orders(
     uow: UnitOfWorkDep, user: CurrentUser, limit: Limit = 20, cursor: Cursor = None
 ) -> OrdersPage:
-    """The caller's orders, newest first; pass `next_cursor` back as `cursor` for more."""
-    return service.list_orders(uow, user_id=user.user_id, status=None, limit=limit, cursor=cursor)
+    """The caller's orders, newest first, archived ones included (`archived: true`); pass
+    `next_cursor` back as `cursor` for more."""
+    return service.list_orders(
+        uow, user_id=user.user_id, status=None, limit=limit, cursor=cursor, include_archive=True
+    )
 
 
 @router.get("/orders/{order_id}")
@@ -64,6 +67,12 @@ def list_orders(
         limit=limit,
         cursor=cursor,
     )
+
+
+@admin_router.get("/orders/{order_id}")
+def look_up_order(uow: UnitOfWorkDep, _admin: AdminUser, order_id: OrderId) -> OrderPublic:
+    """Any order by id, live or archived, with its history and payment (audits)."""
+    return service.lookup(uow, order_id)
 
 
 @admin_router.post("/orders/{order_id}/refund", dependencies=[WriteRateLimit])

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from serving.orders.domain import OrderStatus
+from serving.pricing.schemas import ShippingPublic
 
 
 class OrderLinePublic(BaseModel):
@@ -31,6 +32,7 @@ class PaymentPublic(BaseModel):
     status: str
     amount_cents: int
     currency: str
+    refunded_cents: int = Field(0, description="given back so far (refunds, returns)")
 
 
 class OrderPublic(BaseModel):
@@ -49,6 +51,8 @@ class OrderPublic(BaseModel):
     updated_at: datetime
     history: list[StatusChangePublic] | None = None
     payment: PaymentPublic | None = None
+    shipping: ShippingPublic | None = Field(None, description="how shipping was priced")
+    archived: bool = Field(False, description="moved to the order archive: read-only")
 
 
 class OrdersPage(BaseModel):

@@ -10,18 +10,27 @@ events are written in the same transaction.
 Payment operations are payments' (`serving.payments.service`): they run while the order row
 is locked, so a cancel, shipment or refund commits only if the gateway agreed, and a retry
 reuses the same derived idempotency key (`<order key>:void` ...), so it never acts twice.
+
+Fulfilment and returns move their orders through `snapshot`, `start_fulfilment`,
+`mark_shipped`, `mark_delivered`, `mark_returned` and `mark_refunded`, inside their own units
+and on the order row they locked first. Orders the archive job moved out of Postgres are read
+back from the lake (`serving.archive`) by `get_for_user`, `order_public` and the customer's
+`list_orders`, in the same shape with `archived: true`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection
 
+from serving.archive import service as archive
+from serving.archive.service import ArchivedOrder
 from serving.errors import ApiError, not_found
 from serving.inventory import service as inventory
 from serving.inventory.domain import NotReserved, Reservation
@@ -45,6 +54,7 @@ from serving.pagination import (
 from serving.payments import service as payments
 from serving.payments.domain import Payment
 from serving.payments.gateway import PaymentResult, PaymentStatus
+from serving.pricing.schemas import ShippingPublic
 from serving.unit_of_work import UnitOfWork
 from shoplake.events.order import OrderLine, OrderPlaced
 
@@ -125,8 +135,11 @@ def place(
     coupon_code: str | None,
     shipping_address: dict[str, Any],
     lines: Sequence[dict[str, Any]],
+    shipping: ShippingPublic | None = None,
 ) -> None:
-    """A new order in PENDING_PAYMENT with its lines, first history row and OrderPlaced."""
+    """A new order in PENDING_PAYMENT with its lines, first history row and OrderPlaced.
+    `total_cents` includes the shipping quoted in `shipping`."""
+    shipping_cents = shipping.amount_cents if shipping is not None else 0
     store = _store(uow)
     store.insert_order(
         {
@@ -136,7 +149,8 @@ def place(
             "currency": currency,
             "subtotal_cents": subtotal_cents,
             "discount_cents": discount_cents,
-            "shipping_cents": 0,
+            "shipping_cents": shipping_cents,
+            "shipping_quote": shipping.model_dump(mode="json") if shipping is not None else None,
             "total_cents": total_cents,
             "coupon_code": coupon_code,
             "shipping_address": shipping_address,
@@ -162,6 +176,7 @@ def place(
             ],
             subtotal_cents=subtotal_cents,
             discount_cents=discount_cents,
+            shipping_cents=shipping_cents,
             total_cents=total_cents,
             currency=currency,
             ship_to_country=shipping_address.get("country"),
@@ -228,13 +243,35 @@ def _restock(uow: UnitOfWork, order_id: str, actor_id: str) -> None:
 # ---------------------------------------------------------------- reading
 
 
-def _payment_public(payment: Payment) -> PaymentPublic:
+def _payment_public(payment: Payment, refunded_cents: int) -> PaymentPublic:
     return PaymentPublic(
         gateway=payment.gateway,
         reference=payment.reference,
         status=payment.status.value,
         amount_cents=payment.amount_cents,
         currency=payment.currency,
+        refunded_cents=refunded_cents,
+    )
+
+
+def _row_public(row: Row, lines: Sequence[Row], *, archived: bool) -> OrderPublic:
+    quote = row.get("shipping_quote")
+    return OrderPublic(
+        id=row["id"],
+        user_id=str(row["user_id"]),
+        status=OrderStatus(row["status"]),
+        currency=row["currency"],
+        subtotal_cents=int(row["subtotal_cents"]),
+        discount_cents=int(row["discount_cents"]),
+        shipping_cents=int(row["shipping_cents"]),
+        total_cents=int(row["total_cents"]),
+        coupon_code=row["coupon_code"],
+        shipping_address=row["shipping_address"],
+        lines=[OrderLinePublic.model_validate(dict(line)) for line in lines],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        shipping=ShippingPublic.model_validate(quote) if quote else None,
+        archived=archived,
     )
 
 
@@ -243,38 +280,68 @@ def _public(uow: UnitOfWork, rows: Sequence[Row], *, detail: bool) -> list[Order
     lines = store.lines_of([row["id"] for row in rows])
     result = []
     for row in rows:
-        public = OrderPublic(
-            id=row["id"],
-            user_id=row["user_id"],
-            status=OrderStatus(row["status"]),
-            currency=row["currency"],
-            subtotal_cents=int(row["subtotal_cents"]),
-            discount_cents=int(row["discount_cents"]),
-            shipping_cents=int(row["shipping_cents"]),
-            total_cents=int(row["total_cents"]),
-            coupon_code=row["coupon_code"],
-            shipping_address=row["shipping_address"],
-            lines=[OrderLinePublic.model_validate(dict(line)) for line in lines[row["id"]]],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-        )
+        public = _row_public(row, lines[row["id"]], archived=False)
         if detail:
             public.history = [
                 StatusChangePublic.model_validate(dict(h)) for h in store.history_of(row["id"])
             ]
             payment = payments.payment_of(uow, row["id"])
             if payment is not None:
-                public.payment = _payment_public(payment)
+                public.payment = _payment_public(payment, payments.refunded_cents(uow, payment))
         result.append(public)
     return result
 
 
+def _archived_public(found: ArchivedOrder, *, detail: bool) -> OrderPublic:
+    public = _row_public(
+        found.order, sorted(found.of("order_lines"), key=lambda r: r["sku"]), archived=True
+    )
+    if detail:
+        history = sorted(found.of("order_status_history"), key=lambda h: h["id"])
+        public.history = [StatusChangePublic.model_validate(h) for h in history]
+        paid = sorted(found.of("payments"), key=lambda p: p["created_at"])
+        if paid:
+            first = paid[0]
+            refunded = sum(
+                int(r["amount_cents"])
+                for r in found.of("payment_refunds")
+                if r["payment_id"] == first["id"]
+            )
+            public.payment = PaymentPublic(
+                gateway=first["gateway"],
+                reference=first["reference"],
+                status=first["status"],
+                amount_cents=int(first["amount_cents"]),
+                currency=first["currency"],
+                refunded_cents=refunded,
+            )
+    return public
+
+
+def archived(uow: UnitOfWork, order_id: str) -> ArchivedOrder | None:
+    """The order as the archive holds it (None when it is not archived)."""
+    return archive.of(uow).order(order_id)
+
+
 def order_public(uow: UnitOfWork, order_id: str) -> OrderPublic:
-    """The order with its history and payment, inside the caller's unit."""
+    """The order with its history and payment, inside the caller's unit; an archived order
+    is answered from the archive."""
     row = _store(uow).get(order_id)
-    if row is None:
+    if row is not None:
+        return _public(uow, [row], detail=True)[0]
+    found = archived(uow, order_id)
+    if found is None:
         raise not_found("order", order_id)
-    return _public(uow, [row], detail=True)[0]
+    return _archived_public(found, detail=True)
+
+
+def owner_of(uow: UnitOfWork, order_id: str) -> str | None:
+    """Whose order it is, live or archived (None: no such order)."""
+    row = _store(uow).get(order_id)
+    if row is not None:
+        return str(row["user_id"])
+    found = archived(uow, order_id)
+    return None if found is None else str(found.order["user_id"])
 
 
 def _own(uow: UnitOfWork, user_id: str, order_id: str, *, lock: bool) -> Order:
@@ -286,7 +353,14 @@ def _own(uow: UnitOfWork, user_id: str, order_id: str, *, lock: bool) -> Order:
 
 def get_for_user(uow: UnitOfWork, user_id: str, order_id: str) -> OrderPublic:
     with uow:
-        _own(uow, user_id, order_id, lock=False)
+        if owner_of(uow, order_id) != user_id:  # another's order: 404, not 403
+            raise not_found("order", order_id)
+        return order_public(uow, order_id)
+
+
+def lookup(uow: UnitOfWork, order_id: str) -> OrderPublic:
+    """Any order by id, live or archived (an audit's read)."""
+    with uow:
         return order_public(uow, order_id)
 
 
@@ -297,19 +371,43 @@ def list_orders(
     status: OrderStatus | None,
     limit: int,
     cursor: str | None = None,
+    include_archive: bool = False,
 ) -> OrdersPage:
-    """Newest first, a page at a time (keyset: created_at, then id)."""
+    """Newest first, a page at a time (keyset: created_at, then id). With `include_archive`
+    (a customer's own history), archived orders are merged in by the same key, so one cursor
+    pages through Postgres and the archive alike."""
     query = fingerprint({"user_id": user_id, "status": status})
     try:
         after = _order_key(decode_cursor(cursor, ORDERS_LISTING, query)) if cursor else None
     except InvalidCursor as exc:
         raise invalid_cursor(exc) from exc
     with uow:
-        rows = _store(uow).list_orders(user_id=user_id, status=status, limit=limit + 1, after=after)
-        items = _public(uow, rows[:limit], detail=False)
+        rows: list[tuple[Row, bool]] = [
+            (row, False)
+            for row in _store(uow).list_orders(
+                user_id=user_id, status=status, limit=limit + 1, after=after
+            )
+        ]
+        if include_archive and user_id is not None and status is None:
+            live = {row["id"] for row, _ in rows}
+            # An order being archived is in both for a moment: Postgres answers for it.
+            rows += [
+                (row, True)
+                for row in archive.of(uow).orders_of(user_id, limit=limit + 1, before=after)
+                if row["id"] not in live
+            ]
+            rows.sort(key=lambda pair: (pair[0]["created_at"], pair[0]["id"]), reverse=True)
+            rows = rows[: limit + 1]
+        page = rows[:limit]
+        live_items = iter(_public(uow, [row for row, old in page if not old], detail=False))
+        archived_lines = archive.of(uow).lines_of([row["id"] for row, old in page if old])
+        items = [
+            _row_public(row, archived_lines[row["id"]], archived=True) if old else next(live_items)
+            for row, old in page
+        ]
     next_cursor = None
     if len(rows) > limit:
-        last = rows[limit - 1]
+        last = rows[limit - 1][0]
         key = {"at": last["created_at"].isoformat(), "id": str(last["id"])}
         next_cursor = encode_cursor(ORDERS_LISTING, query, key)
     return OrdersPage(items=items, next_cursor=next_cursor)
@@ -329,6 +427,106 @@ def _order_key(key: dict[str, Any]) -> tuple[datetime, str]:
     if moment.tzinfo is None:
         raise InvalidCursor("the cursor's time has no timezone")
     return moment, order_id
+
+
+# ---------------------------------------------------------------- fulfilment and returns
+
+
+@dataclass(frozen=True)
+class OrderSnapshot:
+    """What fulfilment and returns read of an order: the aggregate (to move it) and its facts."""
+
+    order: Order
+    lines: list[Row]
+    allocations: list[dict[str, Any]]
+    shipping_address: dict[str, Any]
+    subtotal_cents: int
+    shipping_cents: int
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def snapshot(uow: UnitOfWork, order_id: str, *, lock: bool) -> OrderSnapshot | None:
+    """The order and its lines, allocations and delivery time; with `lock`, the order row is
+    locked until the transaction ends (lock the order before its shipments or returns)."""
+    order = load(uow, order_id, lock=lock)
+    if order is None:
+        return None
+    store = _store(uow)
+    row = store.get(order_id)
+    assert row is not None
+    delivered = [
+        h["at"] for h in store.history_of(order_id) if h["to_status"] == OrderStatus.DELIVERED
+    ]
+    return OrderSnapshot(
+        order=order,
+        lines=[dict(line) for line in store.lines_of([order_id])[order_id]],
+        allocations=list(row["allocations"] or []),
+        shipping_address=dict(row["shipping_address"]),
+        subtotal_cents=int(row["subtotal_cents"]),
+        shipping_cents=int(row["shipping_cents"]),
+        created_at=row["created_at"],
+        delivered_at=delivered[-1] if delivered else None,
+    )
+
+
+def _move(
+    uow: UnitOfWork,
+    order: Order,
+    to_status: OrderStatus,
+    reason: str | None,
+    actor_id: str | None,
+) -> None:
+    """Move a locked order; SHIPPED captures its authorized payment first."""
+    if not domain.can_transition(order.status, to_status):
+        raise as_api_error(domain.IllegalTransition(order.id, order.status, to_status))
+    if to_status is OrderStatus.SHIPPED:
+        payment = payments.payment_of(uow, order.id)
+        if payment is not None and payment.status is PaymentStatus.AUTHORIZED:
+            payments.capture(uow, payment)
+    transition(uow, order, to_status, reason=reason, actor_id=actor_id)
+
+
+def start_fulfilment(uow: UnitOfWork, order: Order) -> bool:
+    """CONFIRMED → FULFILLING once its shipments exist; False when it is past that already."""
+    if order.status is not OrderStatus.CONFIRMED:
+        return False
+    _move(uow, order, OrderStatus.FULFILLING, "shipments created", None)
+    return True
+
+
+def mark_shipped(uow: UnitOfWork, order: Order, actor_id: str | None) -> bool:
+    """Every shipment left: SHIPPED, and the payment is captured. False if already past."""
+    if order.status is OrderStatus.CONFIRMED:  # shipped before the consumer moved it
+        _move(uow, order, OrderStatus.FULFILLING, "shipments created", None)
+    if order.status is not OrderStatus.FULFILLING:
+        return False
+    _move(uow, order, OrderStatus.SHIPPED, "every shipment handed to the carrier", actor_id)
+    return True
+
+
+def mark_delivered(uow: UnitOfWork, order: Order) -> bool:
+    """Every shipment arrived: DELIVERED. False if the order is not SHIPPED."""
+    if order.status is not OrderStatus.SHIPPED:
+        return False
+    _move(uow, order, OrderStatus.DELIVERED, "every shipment delivered", None)
+    return True
+
+
+def mark_returned(uow: UnitOfWork, order: Order, actor_id: str | None) -> bool:
+    """Every unit came back: RETURNED. False if the order is not DELIVERED."""
+    if order.status is not OrderStatus.DELIVERED:
+        return False
+    _move(uow, order, OrderStatus.RETURNED, "every unit returned", actor_id)
+    return True
+
+
+def mark_refunded(uow: UnitOfWork, order: Order, actor_id: str | None) -> bool:
+    """A returned order's money is back: REFUNDED. False if the order is not RETURNED."""
+    if order.status is not OrderStatus.RETURNED:
+        return False
+    _move(uow, order, OrderStatus.REFUNDED, "returned and refunded", actor_id)
+    return True
 
 
 # ---------------------------------------------------------------- customers
@@ -378,13 +576,7 @@ def advance(
         order = load(uow, order_id, lock=True)
         if order is None:
             raise not_found("order", order_id)
-        if not domain.can_transition(order.status, to_status):
-            raise as_api_error(domain.IllegalTransition(order.id, order.status, to_status))
-        if to_status is OrderStatus.SHIPPED:
-            payment = payments.payment_of(uow, order_id)
-            if payment is not None and payment.status is PaymentStatus.AUTHORIZED:
-                payments.capture(uow, payment)
-        transition(uow, order, to_status, reason=reason, actor_id=actor_id)
+        _move(uow, order, to_status, reason, actor_id)
         public = order_public(uow, order_id)
         uow.commit()
     return public

@@ -21,6 +21,8 @@ orders = sa.Table(
     sa.Column("subtotal_cents", sa.BigInteger, nullable=False),
     sa.Column("discount_cents", sa.BigInteger, nullable=False),
     sa.Column("shipping_cents", sa.BigInteger, nullable=False, server_default="0"),
+    # How shipping was priced at checkout (pricing's ShippingPublic); null before it was.
+    sa.Column("shipping_quote", JSONB),
     sa.Column("total_cents", sa.BigInteger, nullable=False),
     sa.Column("coupon_code", sa.Text),
     sa.Column("shipping_address", JSONB, nullable=False),

@@ -18,9 +18,11 @@ class Operation(StrEnum):
     REFUND = "refund"
 
 
-def derived_key(idempotency_key: str, operation: Operation) -> str:
-    """`<order key>:capture|void|refund`: one gateway key per operation on one payment."""
-    return f"{idempotency_key}:{operation.value}"
+def derived_key(idempotency_key: str, operation: Operation, part: str | None = None) -> str:
+    """`<order key>:capture|void|refund`: one gateway key per operation on one payment;
+    `<order key>:refund:<part>` for each partial refund (a return's, named by the return)."""
+    key = f"{idempotency_key}:{operation.value}"
+    return key if part is None else f"{key}:{part}"
 
 
 @dataclass(frozen=True)

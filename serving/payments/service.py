@@ -10,6 +10,11 @@ key and never acts twice, and a gateway that does not answer is a 503 that chang
 A zero amount (a free product, a 100% coupon, a fixed coupon larger than the cart) never goes
 to a gateway, which would refuse it: `authorize` settles it here as a payment of gateway
 (method) "none", amount 0, and every later operation on such a payment is settled here too.
+
+Refunds are kept one row each (`payment_refunds`, keyed like their gateway call): a return
+refunds part of a payment under `<key>:refund:<return id>`, and the refund of "the rest"
+(`refund`, a cancel or a staff refund) gives back what earlier refunds left. A payment is
+REFUNDED once nothing of it is left to give back.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ STORE = "payments"
 
 class PaymentError(StrEnum):
     PAYMENT_UNAVAILABLE = "PAYMENT_UNAVAILABLE"
+    NOT_REFUNDABLE = "PAYMENT_NOT_REFUNDABLE"
+    REFUND_EXCEEDS_PAYMENT = "REFUND_EXCEEDS_PAYMENT"
 
 
 NO_GATEWAY = "none"
@@ -124,12 +131,12 @@ _Event = type[PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefun
 
 
 def _event(
-    kind: _Event, payment: Payment
+    kind: _Event, payment: Payment, amount_cents: int | None = None
 ) -> PaymentAuthorized | PaymentCaptured | PaymentVoided | PaymentRefunded:
     return kind(
         payment_id=payment.id,
         order_id=payment.order_id,
-        amount_cents=payment.amount_cents,
+        amount_cents=payment.amount_cents if amount_cents is None else amount_cents,
         currency=payment.currency,
         gateway=payment.gateway,
     )
@@ -190,10 +197,16 @@ def _call(call: Callable[[], PaymentResult]) -> PaymentResult:
         ) from exc
 
 
-def _settle(uow: UnitOfWork, payment: Payment, status: PaymentStatus, kind: _Event) -> Payment:
+def _settle(
+    uow: UnitOfWork,
+    payment: Payment,
+    status: PaymentStatus,
+    kind: _Event,
+    amount_cents: int | None = None,
+) -> Payment:
     _store(uow).set_status(payment.id, status)
     settled = payment.with_status(status)
-    uow.record(_event(kind, settled), SOURCE)
+    uow.record(_event(kind, settled, amount_cents), SOURCE)
     return settled
 
 
@@ -213,12 +226,62 @@ def void(uow: UnitOfWork, payment: Payment) -> Payment:
     return _settle(uow, payment, PaymentStatus.VOIDED, PaymentVoided)
 
 
+def refunded_cents(uow: UnitOfWork, payment: Payment) -> int:
+    """What was given back of the payment so far."""
+    return _store(uow).refunded_cents(payment.id)
+
+
 def refund(uow: UnitOfWork, payment: Payment) -> Payment:
-    """Give captured money back, all of it."""
+    """Give captured money back: all of it, or what earlier partial refunds left."""
     gateway = _gateway_for(uow, payment)
+    store = _store(uow)
     key = derived_key(payment.idempotency_key, Operation.REFUND)
-    _call(lambda: gateway.refund(idempotency_key=key, reference=payment.reference))
-    return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded)
+    already = store.refunded_cents(payment.id)
+    left = payment.amount_cents - already
+    # Nothing refunded yet: the whole payment, as the gateway understands "no amount".
+    amount = None if already == 0 else left
+    if left > 0:
+        _call(
+            lambda: gateway.refund(
+                idempotency_key=key, reference=payment.reference, amount_cents=amount
+            )
+        )
+        store.add_refund(str(uuid.uuid4()), payment, key, left)
+    return _settle(uow, payment, PaymentStatus.REFUNDED, PaymentRefunded, max(left, 0))
+
+
+def refund_part(uow: UnitOfWork, payment: Payment, amount_cents: int, *, part: str) -> Payment:
+    """Give `amount_cents` of the captured money back, once for `part` (a return's id): a
+    repeat finds the refund it made and changes nothing. The payment is REFUNDED when this
+    leaves nothing to give back."""
+    store = _store(uow)
+    key = derived_key(payment.idempotency_key, Operation.REFUND, part)
+    if store.refund_under(key) is not None:
+        return payment
+    if payment.status is not PaymentStatus.CAPTURED:
+        raise ApiError(
+            409,
+            PaymentError.NOT_REFUNDABLE,
+            f"a {payment.status} payment cannot be refunded in part",
+            details={"payment_id": payment.id, "status": payment.status.value},
+        )
+    left = payment.amount_cents - store.refunded_cents(payment.id)
+    if not 0 < amount_cents <= left:
+        raise ApiError(
+            409,
+            PaymentError.REFUND_EXCEEDS_PAYMENT,
+            f"{amount_cents} cents cannot be refunded: {left} are left",
+            details={"amount_cents": amount_cents, "left_cents": left},
+        )
+    gateway = _gateway_for(uow, payment)
+    _call(
+        lambda: gateway.refund(
+            idempotency_key=key, reference=payment.reference, amount_cents=amount_cents
+        )
+    )
+    store.add_refund(str(uuid.uuid4()), payment, key, amount_cents)
+    status = PaymentStatus.REFUNDED if amount_cents == left else PaymentStatus.CAPTURED
+    return _settle(uow, payment, status, PaymentRefunded, amount_cents)
 
 
 def give_money_back(uow: UnitOfWork, order_id: str) -> Payment | None:

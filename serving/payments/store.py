@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from serving.payments.domain import Payment
 from serving.payments.gateway import PaymentStatus
-from serving.payments.tables import payments
+from serving.payments.tables import payment_refunds, payments
 from serving.unit_of_work import SqlUnitOfWork
 
 
@@ -24,6 +24,20 @@ class PaymentStore(Protocol):
         ...
 
     def set_status(self, payment_id: str, status: PaymentStatus) -> None: ...
+
+    def add_refund(
+        self, refund_id: str, payment: Payment, idempotency_key: str, amount_cents: int
+    ) -> None:
+        """Record a refund the gateway made under `idempotency_key` (once per key)."""
+        ...
+
+    def refund_under(self, idempotency_key: str) -> int | None:
+        """The amount refunded under this key, or None if no refund used it."""
+        ...
+
+    def refunded_cents(self, payment_id: str) -> int:
+        """What was refunded of the payment so far."""
+        ...
 
 
 def _payment(row: Any) -> Payment:
@@ -78,3 +92,34 @@ class SqlPaymentStore:
             .where(payments.c.id == payment_id)
             .values(status=status.value, updated_at=sa.func.now())
         )
+
+    def add_refund(
+        self, refund_id: str, payment: Payment, idempotency_key: str, amount_cents: int
+    ) -> None:
+        self.conn.execute(
+            pg_insert(payment_refunds)
+            .values(
+                id=refund_id,
+                payment_id=payment.id,
+                order_id=payment.order_id,
+                idempotency_key=idempotency_key,
+                amount_cents=amount_cents,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    def refund_under(self, idempotency_key: str) -> int | None:
+        amount = self.conn.execute(
+            sa.select(payment_refunds.c.amount_cents).where(
+                payment_refunds.c.idempotency_key == idempotency_key
+            )
+        ).scalar()
+        return None if amount is None else int(amount)
+
+    def refunded_cents(self, payment_id: str) -> int:
+        total = self.conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(payment_refunds.c.amount_cents), 0)).where(
+                payment_refunds.c.payment_id == payment_id
+            )
+        ).scalar()
+        return int(total or 0)

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from serving.catalog.schemas import Currency, Sku
 from serving.pricing.engine import CouponStatus, SkipReason
+from serving.pricing.shipping import ShippingRule
 
 CouponCode = Annotated[
     str,
@@ -144,6 +145,9 @@ class QuoteRequest(BaseModel):
 
     items: list[QuoteItem] = Field(min_length=1, max_length=MAX_LINES)
     coupon_code: CouponCode | None = None
+    ship_to_country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = Field(
+        None, description="ISO country code: the quote then prices shipping too"
+    )
 
 
 class AdjustmentPublic(BaseModel):
@@ -176,6 +180,17 @@ class CouponPublic(BaseModel):
     promotion_id: str | None = None
 
 
+class ShippingPublic(BaseModel):
+    """What shipping costs and why (the rate table of `SHOPLAKE_SHIPPING_RATES`)."""
+
+    country: str
+    zone: str = Field(description="the rate table entry used: the country, or * for the rest")
+    weight_g: int
+    amount_cents: int
+    rule: ShippingRule
+    description: str
+
+
 class QuotePublic(BaseModel):
     currency: str
     lines: list[QuoteLinePublic]
@@ -188,3 +203,7 @@ class QuotePublic(BaseModel):
         default_factory=list, description="promotions that looked relevant but gave nothing"
     )
     priced_at: datetime
+    shipping: ShippingPublic | None = Field(None, description="with a `ship_to_country`")
+    total_with_shipping_cents: int | None = Field(
+        None, description="what the order would cost: total_cents + shipping"
+    )

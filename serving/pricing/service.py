@@ -23,7 +23,7 @@ from sqlalchemy import Connection, RowMapping
 
 from serving.catalog.schemas import ProductPublic
 from serving.errors import ApiError, CommonError
-from serving.pricing import engine, store
+from serving.pricing import engine, shipping, store
 from serving.pricing.schemas import (
     AdjustmentPublic,
     CouponPublic,
@@ -35,6 +35,7 @@ from serving.pricing.schemas import (
     QuoteLinePublic,
     QuotePublic,
     QuoteRequest,
+    ShippingPublic,
     SkippedPublic,
 )
 from serving.unit_of_work import UnitOfWork
@@ -54,6 +55,7 @@ class PricingError(StrEnum):
     COUPON_EXPIRED = "COUPON_EXPIRED"
     COUPON_EXHAUSTED = "COUPON_EXHAUSTED"
     COUPON_ALREADY_USED = "COUPON_ALREADY_USED"
+    NO_SHIPPING_RATE = "NO_SHIPPING_RATE"
 
 
 # ---------------------------------------------------------------- promotions (admin)
@@ -294,6 +296,39 @@ def price_for_checkout(
     return _price(_checkout_pricing(uow), items, coupon_code, now)
 
 
+def shipping_for(settings: Settings, priced: Pricing, country: str) -> ShippingPublic:
+    """What shipping the priced lines to `country` costs, from the rate table of the settings
+    (a product's `attributes.weight_g`, else the default weight per unit)."""
+    quote = priced.quote
+    weight = shipping.parcel_weight_g(
+        ((priced.products[line.sku].attributes, line.quantity) for line in quote.lines),
+        settings.shipping_default_weight_g,
+    )
+    try:
+        found = shipping.quote_shipping(
+            settings.shipping_rates,
+            country=country,
+            weight_g=weight,
+            goods_cents=quote.total_cents,
+            currency=quote.currency,
+        )
+    except shipping.NoShippingRate as exc:
+        raise ApiError(
+            422,
+            PricingError.NO_SHIPPING_RATE,
+            f"there is no shipping rate to {country}",
+            details={"country": country},
+        ) from exc
+    return ShippingPublic(
+        country=found.country,
+        zone=found.zone,
+        weight_g=found.weight_g,
+        amount_cents=found.amount_cents,
+        rule=found.rule,
+        description=found.description,
+    )
+
+
 def applied_coupon(quote: QuotePublic) -> str | None:
     """The coupon code the quote applied, if any (a rejected coupon is not the order's)."""
     if quote.coupon is not None and quote.coupon.status == engine.CouponStatus.APPLIED:
@@ -398,7 +433,15 @@ def quote(
                 for u in pricing.unavailable
             ],
         )
-    return pricing.quote
+    if body.ship_to_country is None:
+        return pricing.quote
+    cost = shipping_for(settings, pricing, body.ship_to_country)
+    return pricing.quote.model_copy(
+        update={
+            "shipping": cost,
+            "total_with_shipping_cents": pricing.quote.total_cents + cost.amount_cents,
+        }
+    )
 
 
 # ---------------------------------------------------------------- coupon claims

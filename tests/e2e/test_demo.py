@@ -18,10 +18,20 @@ from demo.story import DEMO_PRODUCTS
 from serving.accounts.tables import users
 from serving.cart import store as cart_store
 from serving.cart.service import user_cart_id
+from serving.fulfilment.tables import shipments
+from serving.orders.tables import orders
 from serving.wishlist.tables import wishlist_items
 from shoplake.config import Settings
 from shoplake.db import make_engine
-from shoplake.lake import CART_EVENTS, PRODUCT_VIEWS, PRODUCTS, USERS
+from shoplake.lake import (
+    ARCHIVE_TABLES,
+    CART_EVENTS,
+    ORDER_ARCHIVE_BATCHES,
+    PRODUCT_VIEWS,
+    PRODUCTS,
+    SHIPMENTS,
+    USERS,
+)
 from shoplake.outbox import outbox
 from shoplake_cli.main import app
 
@@ -95,3 +105,43 @@ def test_the_demo_lands_every_chapter_in_the_stores_it_names(
     finally:
         es.close()
     assert found == DEMO_PRODUCTS
+
+    # 5. After checkout: the buyer's order went to the door in two shipments with their labels,
+    #    and their old order is in the archive, not in Postgres; the lake has both.
+    _after_checkout_landed(spark, settings, result.output)
+
+
+def _after_checkout_landed(spark: SparkSession, settings: Settings, output: str) -> None:
+    email = re.search(r"buyer-[0-9a-f]{8}@example\.com", output)
+    assert email is not None, output
+    engine = make_engine(settings, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            user_id = str(
+                conn.execute(sa.select(users.c.id).where(users.c.email == email[0])).scalar_one()
+            )
+            live = conn.execute(
+                sa.select(orders.c.id, orders.c.status).where(orders.c.user_id == user_id)
+            ).all()
+            (order_id, status) = live[0]
+            parcels = conn.execute(
+                sa.select(shipments.c.id, shipments.c.status, shipments.c.label_path).where(
+                    shipments.c.order_id == order_id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert len(live) == 1 and status == "DELIVERED"
+    assert len(parcels) == 2 and {p.status for p in parcels} == {"DELIVERED"}
+    for parcel in parcels:
+        with open(parcel.label_path, "rb") as label:
+            assert label.read(5) == b"%PDF-"
+    archived = DeltaTable(ARCHIVE_TABLES["orders"].path(settings.lake_path)).to_pyarrow_table(
+        filters=[("user_id", "=", user_id)]
+    )
+    assert archived.num_rows == 1 and archived["status"][0].as_py() == "CANCELLED"
+    silver = spark.read.format("delta").load(SHIPMENTS.path(settings.lake_path))
+    delivered = silver.where(F.col("order_id") == order_id).where(F.col("status") == "DELIVERED")
+    assert delivered.count() == 2
+    batches = spark.read.format("delta").load(ORDER_ARCHIVE_BATCHES.path(settings.lake_path))
+    assert batches.count() >= 1

@@ -21,9 +21,12 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine
 
+from serving.archive.reader import ArchivedOrder
 from serving.cart.store import CartLine, CartState
 from serving.catalog.schemas import ProductPublic, ProductStatus
 from serving.checkout.store import CheckoutRecord
+from serving.fulfilment.carrier import ParcelRequest, Registration
+from serving.fulfilment.domain import Scan, ShipmentStatus
 from serving.inventory.domain import Movement, Reservation, ReservationStatus, StockLevel
 from serving.orders.domain import HistoryEntry, OrderStatus
 from serving.payments.domain import Payment
@@ -284,6 +287,7 @@ class FakeOrderStore:
 class FakePaymentStore:
     def __init__(self) -> None:
         self.payments: list[Payment] = []
+        self.refunds: list[Row] = []
 
     def insert(self, payment: Payment) -> None:
         if all(p.idempotency_key != payment.idempotency_key for p in self.payments):
@@ -294,6 +298,27 @@ class FakePaymentStore:
 
     def set_status(self, payment_id: str, status: PaymentStatus) -> None:
         self.payments = [p.with_status(status) if p.id == payment_id else p for p in self.payments]
+
+    def add_refund(
+        self, refund_id: str, payment: Payment, idempotency_key: str, amount_cents: int
+    ) -> None:
+        if self.refund_under(idempotency_key) is None:
+            self.refunds.append(
+                {
+                    "id": refund_id,
+                    "payment_id": payment.id,
+                    "order_id": payment.order_id,
+                    "idempotency_key": idempotency_key,
+                    "amount_cents": amount_cents,
+                }
+            )
+
+    def refund_under(self, idempotency_key: str) -> int | None:
+        found = [r for r in self.refunds if r["idempotency_key"] == idempotency_key]
+        return int(found[0]["amount_cents"]) if found else None
+
+    def refunded_cents(self, payment_id: str) -> int:
+        return sum(int(r["amount_cents"]) for r in self.refunds if r["payment_id"] == payment_id)
 
 
 @dataclass
@@ -498,6 +523,244 @@ class FakeCheckoutPricing:
                 self.claims[claim] = None
 
 
+class FakeOrderArchive:
+    """Archived orders in memory (the Delta archive in production): not transactional."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, ArchivedOrder] = {}
+
+    def put(self, order: Row, **rows: list[Row]) -> None:
+        self.orders[order["id"]] = ArchivedOrder(dict(order), {k: list(v) for k, v in rows.items()})
+
+    def order(self, order_id: str) -> ArchivedOrder | None:
+        return self.orders.get(order_id)
+
+    def orders_of(
+        self, user_id: str, *, limit: int, before: tuple[datetime, str] | None
+    ) -> list[Row]:
+        rows = [
+            a.order
+            for a in self.orders.values()
+            if a.order["user_id"] == user_id
+            and (before is None or (a.order["created_at"], a.order["id"]) < before)
+        ]
+        rows.sort(key=lambda o: (o["created_at"], o["id"]), reverse=True)
+        return copy.deepcopy(rows[:limit])
+
+    def lines_of(self, order_ids: Sequence[str]) -> dict[str, list[Row]]:
+        return {
+            order_id: sorted(self.orders[order_id].of("order_lines"), key=lambda r: r["sku"])
+            for order_id in order_ids
+        }
+
+
+_SHIPMENT_COLUMNS: Row = {
+    "carrier": None,
+    "tracking_number": None,
+    "tracking_url": None,
+    "label_path": None,
+    "weight_g": None,
+    "length_mm": None,
+    "width_mm": None,
+    "height_mm": None,
+    "attempts": 0,
+    "last_scan_seq": 0,
+    "picked_at": None,
+    "packed_at": None,
+    "shipped_at": None,
+    "delivered_at": None,
+    "cancelled_at": None,
+}
+
+
+class FakeShipmentStore:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.inbox: dict[str, Row] = {}
+        self.shipments: dict[str, Row] = {}
+        self.lines: dict[str, list[Row]] = {}
+        self.scans: dict[str, list[Row]] = {}
+
+    def claim_event(self, event_id: str, event_type: str, order_id: str) -> bool:
+        if event_id in self.inbox:
+            return False
+        self.inbox[event_id] = {"event_type": event_type, "order_id": order_id, "outcome": ""}
+        return True
+
+    def set_outcome(self, event_id: str, outcome: str) -> None:
+        self.inbox[event_id]["outcome"] = outcome
+
+    def insert(self, shipment: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+        if any(
+            s["order_id"] == shipment["order_id"] and s["warehouse_id"] == shipment["warehouse_id"]
+            for s in self.shipments.values()
+        ):
+            raise ValueError("duplicate shipment")  # the unique (order, warehouse)
+        now = self.clock()
+        self.shipments[shipment["id"]] = {
+            **_SHIPMENT_COLUMNS,
+            **shipment,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.lines[shipment["id"]] = [dict(line) for line in lines]
+
+    def get(self, shipment_id: str, *, lock: bool = False) -> Row | None:
+        row = self.shipments.get(shipment_id)
+        return copy.deepcopy(row) if row is not None else None
+
+    def of_order(self, order_id: str, *, lock: bool = False) -> list[Row]:
+        rows = [s for s in self.shipments.values() if s["order_id"] == order_id]
+        return copy.deepcopy(sorted(rows, key=lambda s: s["warehouse_id"]))
+
+    def lines_of(self, shipment_ids: Sequence[str]) -> dict[str, list[Row]]:
+        return {
+            i: sorted(copy.deepcopy(self.lines.get(i, [])), key=lambda r: r["sku"])
+            for i in shipment_ids
+        }
+
+    def scans_of(self, shipment_ids: Sequence[str]) -> dict[str, list[Row]]:
+        return {
+            i: sorted(copy.deepcopy(self.scans.get(i, [])), key=lambda r: r["seq"])
+            for i in shipment_ids
+        }
+
+    def update(self, shipment_id: str, changes: Mapping[str, Any]) -> None:
+        row = self.shipments[shipment_id]
+        for name, value in changes.items():
+            row[name] = self.clock() if name.endswith("_at") and value is True else value
+        row["updated_at"] = self.clock()
+
+    def add_scans(self, shipment_id: str, scans: Sequence[Scan]) -> None:
+        known = self.scans.setdefault(shipment_id, [])
+        seen = {row["seq"] for row in known}
+        known.extend(
+            {"seq": s.seq, "status": s.status.value, "location": s.location, "at": s.at}
+            for s in scans
+            if s.seq not in seen
+        )
+
+    def waiting(
+        self, warehouse_id: str, *, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Row]:
+        rows = [
+            s
+            for s in self.shipments.values()
+            if s["warehouse_id"] == warehouse_id
+            and s["status"] == ShipmentStatus.CREATED.value
+            and (after is None or (s["created_at"], s["id"]) > after)
+        ]
+        rows.sort(key=lambda s: (s["created_at"], s["id"]))
+        return copy.deepcopy(rows[:limit])
+
+    def with_carrier(self, *, limit: int, after_id: str | None) -> list[Row]:
+        carrier_phases = {"SHIPPED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "FAILED_ATTEMPT"}
+        rows = sorted(
+            (
+                s
+                for s in self.shipments.values()
+                if s["status"] in carrier_phases and (after_id is None or s["id"] > after_id)
+            ),
+            key=lambda s: s["id"],
+        )
+        return copy.deepcopy(rows[:limit])
+
+
+class FakeCarrier:
+    """A carrier whose scans the test scripts: `script(tracking_number, *statuses)`."""
+
+    name = "fake-carrier"
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.registered: dict[str, str] = {}  # shipment id → tracking number
+        self.handed_over: list[str] = []
+        self.journeys: dict[str, list[Scan]] = {}
+
+    def register(self, request: ParcelRequest) -> Registration:
+        number = self.registered.setdefault(
+            request.shipment_id, f"FK{len(self.registered) + 1:08d}XX"
+        )
+        return Registration(self.name, number, f"https://track.example/{number}")
+
+    def hand_over(self, tracking_number: str) -> None:
+        if tracking_number not in self.handed_over:
+            self.handed_over.append(tracking_number)
+
+    def scans(self, tracking_number: str) -> list[Scan]:
+        return list(self.journeys.get(tracking_number, []))
+
+    def script(self, tracking_number: str, *statuses: ShipmentStatus) -> None:
+        """Add scans with these statuses to the parcel's journey."""
+        journey = self.journeys.setdefault(tracking_number, [])
+        for status in statuses:
+            journey.append(Scan(len(journey) + 1, status, "Testville", self.clock()))
+
+
+class FakeReturnStore:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.returns: dict[str, Row] = {}
+        self.lines: dict[str, list[Row]] = {}
+
+    def insert(self, fields: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+        now = self.clock()
+        self.returns[fields["id"]] = {
+            "refund_cents": None,
+            "payment_id": None,
+            "received_by": None,
+            "refunded_by": None,
+            "received_at": None,
+            "refunded_at": None,
+            **fields,
+            "created_at": now,
+            "updated_at": now,
+        }
+        self.lines[fields["id"]] = [
+            {"return_id": fields["id"], "disposition": None, "warehouse_id": None, **line}
+            for line in lines
+        ]
+
+    def get(self, return_id: str, *, lock: bool = False) -> Row | None:
+        row = self.returns.get(return_id)
+        return copy.deepcopy(row) if row is not None else None
+
+    def of_order(self, order_id: str) -> list[Row]:
+        rows = [r for r in self.returns.values() if r["order_id"] == order_id]
+        return copy.deepcopy(sorted(rows, key=lambda r: (r["created_at"], r["id"])))
+
+    def lines_of(self, return_ids: Sequence[str]) -> dict[str, list[Row]]:
+        return {
+            i: sorted(copy.deepcopy(self.lines.get(i, [])), key=lambda r: r["sku"])
+            for i in return_ids
+        }
+
+    def update(self, return_id: str, changes: Mapping[str, Any]) -> None:
+        row = self.returns[return_id]
+        for name, value in changes.items():
+            row[name] = self.clock() if name.endswith("_at") and value is True else value
+        row["updated_at"] = self.clock()
+
+    def set_disposition(
+        self, return_id: str, sku: str, disposition: str, warehouse_id: str
+    ) -> None:
+        for line in self.lines[return_id]:
+            if line["sku"] == sku:
+                line.update(disposition=disposition, warehouse_id=warehouse_id)
+
+    def listing(
+        self, *, status: str | None, limit: int, after: tuple[datetime, str] | None
+    ) -> list[Row]:
+        rows = [
+            r
+            for r in self.returns.values()
+            if (status is None or r["status"] == status)
+            and (after is None or (r["created_at"], r["id"]) > after)
+        ]
+        rows.sort(key=lambda r: (r["created_at"], r["id"]))
+        return copy.deepcopy(rows[:limit])
+
+
 # ---------------------------------------------------------------- test data
 
 
@@ -554,6 +817,10 @@ class MoneyPaths:
     catalog: FakeCatalogView
     carts: FakeCarts
     pricing: FakeCheckoutPricing
+    archive: FakeOrderArchive
+    shipments: FakeShipmentStore
+    carrier: FakeCarrier
+    returns: FakeReturnStore
 
     def sell(self, sku: str, *, units: dict[str, int], price_cents: int = 2500) -> None:
         """A product in the catalog with `units` on hand per warehouse."""
@@ -573,12 +840,16 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
         "inventory.catalog": FakeCatalogView(),
         "cart": FakeCarts(),
         "pricing": FakeCheckoutPricing(),
+        "archive": FakeOrderArchive(),
+        "fulfilment": FakeShipmentStore(clock),
+        "fulfilment.carrier": FakeCarrier(clock),
+        "returns": FakeReturnStore(clock),
     }
     uow = FakeUnitOfWork(
         gateway=gateway,
         settings=settings or Settings(_env_file=None, stock_gate_enabled=False),
         stores={**parts, "inventory.gate": None},
-        non_transactional=("cart", "inventory.gate"),
+        non_transactional=("cart", "inventory.gate", "archive", "fulfilment.carrier"),
         shared=(clock,),
     )
     return MoneyPaths(
@@ -591,6 +862,10 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
         parts["inventory.catalog"],  # type: ignore[arg-type]
         parts["cart"],  # type: ignore[arg-type]
         parts["pricing"],  # type: ignore[arg-type]
+        parts["archive"],  # type: ignore[arg-type]
+        parts["fulfilment"],  # type: ignore[arg-type]
+        parts["fulfilment.carrier"],  # type: ignore[arg-type]
+        parts["returns"],  # type: ignore[arg-type]
     )
 
 

@@ -40,6 +40,8 @@ PATH_VALUES = {
     "address_id": str(uuid.uuid4()),
     "warehouse_id": "AUTHZ-WH",
     "order_id": str(uuid.uuid4()),
+    "shipment_id": str(uuid.uuid4()),
+    "return_id": str(uuid.uuid4()),
 }
 
 

@@ -83,7 +83,10 @@ def test_checkout_confirms_sells_the_stock_charges_once_and_empties_the_cart(
     order = response.json()["order"]
     assert response.json()["replayed"] is False
     assert order["status"] == "CONFIRMED"
-    assert order["total_cents"] == 3 * 2500 and order["currency"] == "EUR"
+    # Shipping to GB (1.5 kg at the default 500 g a unit): the 2 kg band, priced and explained.
+    assert order["shipping_cents"] == 1195 and order["shipping"]["rule"] == "band"
+    assert order["total_cents"] == 3 * 2500 + 1195 and order["currency"] == "EUR"
+    assert fake.payments[key].amount_cents == order["total_cents"]
     assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [(sku, 3)]
     assert [h["to_status"] for h in order["history"]] == ["PENDING_PAYMENT", "CONFIRMED"]
     assert order["payment"]["status"] == "authorized"

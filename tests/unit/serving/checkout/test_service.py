@@ -71,7 +71,9 @@ def test_a_paid_checkout_is_201_confirmed_sold_charged_once_and_the_cart_taken(
     assert outcome.status_code == 201 and outcome.body.replayed is False
     order = outcome.body.order
     assert order.status is OrderStatus.CONFIRMED
-    assert order.total_cents == 3 * 2500
+    # 1.5 kg (3 units of the default 500 g) to GB: the 2 kg band, 11.95.
+    assert order.shipping_cents == 1195 and order.total_cents == 3 * 2500 + 1195
+    assert gateway.payments["key-00001"].amount_cents == order.total_cents
     assert [(line.sku, line.quantity) for line in order.lines] == [(SKU, 3)]
     assert order.payment is not None and order.payment.status == "authorized"
     assert shop.inventory.level(SKU, "w1") == (7, 0)
@@ -317,7 +319,7 @@ def test_a_coupon_is_consumed_once_by_the_paid_order_and_not_by_a_declined_one(
 
     order = outcome.body.order
     assert order.coupon_code == "SAVE10"
-    assert order.discount_cents == 500 and order.total_cents == 4500
+    assert order.discount_cents == 500 and order.total_cents == 4500 + order.shipping_cents
     assert shop.pricing.claims[("SAVE10", "user-1")] == order.id
 
 
