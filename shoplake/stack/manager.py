@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shoplake.config import Settings
 from shoplake.stack.elasticsearch import ElasticsearchService
 from shoplake.stack.kafka import KafkaService
+from shoplake.stack.mailpit import MailpitService
 from shoplake.stack.postgres import PostgresService
 from shoplake.stack.process import StackError, port_is_open
 from shoplake.stack.redis import RedisService
@@ -22,6 +23,7 @@ SERVICE_TYPES: tuple[type[LocalService], ...] = (
     KafkaService,
     ElasticsearchService,
     SandboxGatewayService,
+    MailpitService,
 )
 
 # (service name, message) -> None; called from worker threads.
