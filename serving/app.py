@@ -22,9 +22,13 @@ from serving.catalog.router import router as catalog_router
 from serving.checkout import service as checkout
 from serving.checkout.router import router as checkout_router
 from serving.errors import ERROR_RESPONSES, install_error_handlers
+from serving.imports.router import router as imports_router
+from serving.inbound.router import orders_router as purchase_orders_router
+from serving.inbound.router import supplier_router, suppliers_router
 from serving.inventory import service as inventory
 from serving.inventory.router import admin_router as inventory_admin_router
 from serving.inventory.router import router as inventory_router
+from serving.notifications.router import router as notifications_router
 from serving.orders.router import admin_router as orders_admin_router
 from serving.orders.router import router as orders_router
 from serving.outbox import OutboxRelay, RelayThread
@@ -130,6 +134,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orders_admin_router,
         behaviour_router,
         search_router,
+        notifications_router,
+        suppliers_router,
+        purchase_orders_router,
+        supplier_router,
+        imports_router,
     )
     # Every route says who may call it, or the app is not built (serving/access.py).
     declare_access(routers)

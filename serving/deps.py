@@ -89,6 +89,7 @@ OptionalUser = Annotated[TokenClaims | None, Depends(_optional_claims)]
 _ROLE_ACCESS = {
     frozenset({Role.ADMIN}): Access.ADMIN,
     frozenset({Role.ADMIN, Role.OPS}): Access.STAFF,
+    frozenset({Role.SUPPLIER}): Access.SUPPLIER,
 }
 
 
@@ -112,6 +113,7 @@ def require_roles(*roles: Role) -> Callable[[TokenClaims], TokenClaims]:
 
 AdminUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN))]
 StaffUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN, Role.OPS))]
+SupplierUser = Annotated[TokenClaims, Depends(require_roles(Role.SUPPLIER))]
 
 
 def client_ip(request: Request) -> str:

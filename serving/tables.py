@@ -3,18 +3,22 @@
 from serving.accounts import tables as accounts
 from serving.catalog import tables as catalog
 from serving.checkout import tables as checkout
+from serving.inbound import tables as inbound
 from serving.inventory import tables as inventory
 from serving.orders import tables as orders
 from serving.payments import tables as payments
 from serving.pricing import tables as pricing
 from serving.wishlist import tables as wishlist
 from shoplake import outbox
+from shoplake.notifications import tables as notifications
 
 __all__ = [
     "accounts",
     "catalog",
     "checkout",
+    "inbound",
     "inventory",
+    "notifications",
     "orders",
     "outbox",
     "payments",

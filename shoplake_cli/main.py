@@ -13,6 +13,7 @@ import typer
 from demo.commands import demo
 from serving.commands import (
     db_revision,
+    import_app,
     inventory_app,
     orders_app,
     outbox_app,
@@ -38,6 +39,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(cache_app, name="cache")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(orders_app, name="orders")
+app.add_typer(import_app, name="import")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

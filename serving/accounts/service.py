@@ -19,6 +19,7 @@ from serving.accounts.schemas import (
     UserUpdate,
 )
 from serving.errors import ApiError, not_found
+from serving.notifications import service as notifications
 from serving.security import (
     InvalidToken,
     Role,
@@ -57,8 +58,8 @@ def _public(row: Any) -> UserPublic:
 
 def register(conn: Connection, body: UserRegister, role: Role = Role.CUSTOMER) -> UserPublic:
     email = body.email.lower()
-    if store.user_by_email(conn, email) is not None:
-        raise ApiError(409, AccountsError.EMAIL_TAKEN, "an account with this email exists")
+    if (owner := store.user_by_email(conn, email)) is not None:
+        return notifications.answer_existing_email_registration(conn, str(owner["id"]), body, role)
     try:
         with conn.begin_nested():
             row = store.insert_user(
