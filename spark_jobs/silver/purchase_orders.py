@@ -52,12 +52,12 @@ def transform(bronze: DataFrame) -> DataFrame:
             "d.reference",
             "d.receipt_id",
             "d.ship_notice_id",
-            F.size(lines).alias("line_count"),
+            F.when(lines.isNotNull(), F.size(lines)).alias("line_count"),
             F.aggregate(lines, F.lit(0).cast("bigint"), lambda total, q: total + q).alias("units"),
             "d.units_short",
             "d.carrier",
             "d.tracking_number",
-        ).withColumn("line_count", F.when(lines.isNotNull(), F.col("line_count"))),
+        ),
         PURCHASE_ORDER_EVENTS,
     )
 
