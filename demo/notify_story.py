@@ -216,9 +216,9 @@ def show_mailbox(
         console.print(
             f"in-app feed: {len(feed['items'])} notifications, {feed['unread_count']} unread\n"
             f"Mailpit: {settings.mailpit_endpoint} — its HTTP API lists every message "
-            f"({settings.mailpit_endpoint}/api/v1/messages); this build (`go install`) has no "
-            "web UI assets, so the page itself is an empty shell (`make mailpit-ui` builds one "
-            "that has them)",
+            f"({settings.mailpit_endpoint}/api/v1/messages, /api/v1/message/<ID> for one); "
+            "this build (`go install`) carries no web UI assets, so the page at that address "
+            "is an empty shell",
             highlight=False,
         )
     return len(messages)

@@ -1,8 +1,8 @@
 """The notification tables: preferences (the API writes them), deliveries (one row per event,
 channel and user: the unique key that makes every message go out once) and the in-app feed.
 
-No foreign keys to `users`: the kernel cannot name serving's tables, and these rows are
-removed with the account by the erasure that removes the account (see ARCHITECTURE.md).
+No foreign keys to `users`: the kernel cannot name serving's tables (they are not on the
+metadata where only the kernel is imported), so erasing an account must delete its rows here.
 """
 
 from __future__ import annotations

@@ -17,14 +17,12 @@ import fcntl
 import json
 import smtplib
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Any, Protocol
-
-from sqlalchemy import Engine
 
 from shoplake.config import Settings
 from shoplake.notifications.contract import Channel
@@ -254,10 +252,7 @@ class InAppChannel:
         """Nothing held open."""
 
 
-ChannelFactory = Callable[[Settings, Engine], dict[Channel, ChannelAdapter]]
-
-
-def make_channels(settings: Settings, engine: Engine) -> dict[Channel, ChannelAdapter]:
+def make_channels(settings: Settings) -> dict[Channel, ChannelAdapter]:
     folder = sandbox_dir(settings)
     return {
         Channel.EMAIL: SmtpChannel.from_settings(settings),

@@ -189,7 +189,7 @@ def make_dead_letters(settings: Settings, topic: str) -> tuple[KafkaProducer, Ka
     return producer, KafkaDeadLetters(producer, topic)
 
 
-ChannelsFactory = Callable[[Settings, Engine], dict[Channel, ChannelAdapter]]
+ChannelsFactory = Callable[[Settings], dict[Channel, ChannelAdapter]]
 
 
 def run(
@@ -212,7 +212,7 @@ def run(
         settings,
         engine,
         dead_letters,
-        make_channels_for(settings, engine),
+        make_channels_for(settings),
         max_event_age_s=max_event_age_s,
     )
     consumer: KafkaConsumer | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import redis
 import sqlalchemy as sa
@@ -104,14 +105,16 @@ def test_the_demo_lands_every_chapter_in_the_stores_it_names(
     #    each; the lake holds the order's facts and the messages sent to the shopper.
     box = Mailbox(settings)
     try:
-        subjects = sorted(m["Subject"].split(":")[0] for m in box.to(email[0]))
+        subjects = Counter(m["Subject"].split(":")[0] for m in box.to(email[0]))
     finally:
         box.close()
-    assert subjects == [
+    for subject in (
         "Back in stock",
         "Price drop",
         "Someone tried to register with your e-mail address",
-    ]
+    ):
+        assert subjects[subject] == 1, subjects  # each once (other chapters may add their own)
+    assert max(subjects.values()) == 1, subjects
     assert "Mailpit received for" in result.output and settings.mailpit_endpoint in result.output
     po_number = re.search(r"(PO-\d{6}): 3 lines", result.output)
     assert po_number is not None, result.output

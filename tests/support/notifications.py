@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from shoplake.notifications.contract import Channel
@@ -208,7 +208,3 @@ class DeadLetterList:
 
     def publish(self, key: str, value: dict[str, Any]) -> None:
         self.letters.append((key, value))
-
-
-def with_attempts(claimed: Claimed, attempts: int) -> Claimed:
-    return replace(claimed, attempts=attempts)

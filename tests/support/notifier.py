@@ -33,11 +33,15 @@ class Topic:
         self.groups = 0
 
     def send(self, *events: CloudEvent) -> None:
+        self.send_raw(*((event.subject.encode(), event.to_json()) for event in events))
+
+    def send_raw(self, *records: tuple[bytes, bytes]) -> None:
+        """Records as given (key, value), readable or not."""
         producer = KafkaProducer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers, acks="all"
         )
-        for event in events:
-            producer.send(self.name, key=event.subject.encode(), value=event.to_json())
+        for key, value in records:
+            producer.send(self.name, key=key, value=value)
         producer.flush()
         producer.close()
 

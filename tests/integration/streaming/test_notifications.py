@@ -206,6 +206,7 @@ def test_refused_messages_retry_with_backoff_and_end_in_dead_letters(
     )
     topic.send(confirmed(refused_id), confirmed(unreachable_id))
     topic.send(CloudEvent(source="/t", type=SHIPMENT_SHIPPED, subject="x", data={"order_id": "x"}))
+    topic.send_raw((b"junk", b"{not json"))
     mailbox.chaos(Recipient={"ErrorCode": 550, "Probability": 100})
     try:
         stats = topic.consume(fast, stop_after_idle_s=4.0)
@@ -214,14 +215,15 @@ def test_refused_messages_retry_with_backoff_and_end_in_dead_letters(
 
     assert mailbox.to(refused_email) == []
     letters = {
-        letter.get("user_id") or letter["reason"]: letter for letter in topic.dead_letters(3)
+        letter.get("user_id") or letter["reason"]: letter for letter in topic.dead_letters(4)
     }
     assert letters[refused_id]["detail"].startswith("550")  # refused for good: no retry
     assert letters[refused_id]["attempts"] == 1
     assert letters[unreachable_id]["attempts"] == 3  # retried, then given up
     assert "cannot reach" in letters[unreachable_id]["detail"]
     assert "shipment_id" in letters["schema_mismatch"]["detail"]
-    assert stats.dead_letters == 1 and stats.sent["failed"] >= 2
+    assert letters["unreadable"]["original"] == "{not json"  # bronze's dead-letter shape
+    assert stats.dead_letters == 2 and stats.sent["failed"] >= 2
     assert [r.status for r in _deliveries(engine, unreachable_id)] == ["failed"]
     assert _reported(engine, refused_id) == [
         NotificationFailed.event_type(),
