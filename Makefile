@@ -14,7 +14,7 @@ comma := ,
 # apt-get as root, through sudo otherwise; a clear message when neither is possible.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo -n) || echo NOSUDO)
 
-.PHONY: help setup system-packages service-user venv airflow mlflow jvm stripe-mock stack-up stack-down status demo test test-unit lint clean
+.PHONY: help setup system-packages service-user venv airflow mlflow jvm stripe-mock mailpit stack-up stack-down status demo test test-unit lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -97,7 +97,20 @@ $(STATE)/bin/stripe-mock:
 
 stripe-mock: $(STATE)/bin/stripe-mock  ## stripe-mock into .shoplake/bin for the Stripe adapter's tests
 
-stack-up: setup  ## start Kafka, Elasticsearch, PostgreSQL, Redis and migrate the database
+# Mailpit (an SMTP server with an HTTP API) receives the notifications' e-mail on the local stack.
+# The Go module proxy serves no web UI assets (they are built with npm for releases), so the UI
+# page is an empty shell; the API, SMTP and health endpoints are complete. The -X flag gives the
+# binary its version (a plain `go install` says "dev"). Go >= 1.26: mailpit's go.mod asks for it.
+MAILPIT_VERSION := v1.33.1
+$(STATE)/bin/mailpit:
+	@command -v go >/dev/null || { echo "error: Go >= 1.26 is needed to build mailpit (https://go.dev/dl/)" >&2; exit 1; }
+	GOBIN=$(abspath $(STATE))/bin go install \
+	  -ldflags="-s -w -X github.com/axllent/mailpit/config.Version=$(MAILPIT_VERSION)" \
+	  github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+mailpit: $(STATE)/bin/mailpit  ## Mailpit into .shoplake/bin: the stack's SMTP server for notifications
+
+stack-up: setup mailpit  ## start Kafka, Elasticsearch, PostgreSQL, Redis and migrate the database
 	$(BIN)/shoplake stack up
 
 stack-down:  ## stop the local stack

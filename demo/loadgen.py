@@ -17,7 +17,7 @@ import random
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, Union, get_args, get_origin
 
 import annotated_types
@@ -116,6 +116,8 @@ def _example(annotation: Any, name: str, rng: random.Random, info: FieldInfo | N
         return rng.random()
     if annotation is datetime:
         return _now()
+    if annotation is date:
+        return _now().date()
     if annotation is str:
         length = _bound(info, annotated_types.MaxLen, "max_length", 64)
         return f"{name}-{rng.getrandbits(32):08x}"[: max(1, length)]

@@ -1,8 +1,9 @@
 """The demo's shopper story, told through the real HTTP API of a `serving` app on a free port.
 
 An admin seeds a small catalog and two promotions; a shopper registers, logs in, browses,
-views products, wishlists one, fills a cart, applies a coupon and asks for a quote; the outbox
-relay then publishes every event the story recorded.
+views products, wishlists one, fills a cart, applies a coupon and asks for a quote; a supplier's
+purchase order restocks the warehouse and the shopper is told by e-mail (demo/notify_story.py);
+the outbox relay publishes every event the story recorded.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
+from demo import notify_story
 from demo.catalog import generate
 from serving.accounts import service as accounts
 from serving.accounts.schemas import UserRegister
@@ -221,6 +223,8 @@ def run_story(
                 f"total {quote['total_cents']} cents ({', '.join(reasons) or 'no promotion'})"
             )
 
+        notify_story.before_relay(story.step, api, admin, skus[:2], skus[-1], email)
+
         with story.step("outbox → Kafka") as notes:
             engine = make_engine(settings, pool_size=2)
             try:
@@ -230,8 +234,11 @@ def run_story(
             finally:
                 engine.dispose()
 
+        notify_story.after_relay(story.step, settings)
+
         if console is not None:
             console.print(story.table())
+        notify_story.show_mailbox(settings, api, shopper, email, console)
         if then is not None:
             then(base)
 

@@ -2,7 +2,8 @@
 
 Every route carries exactly one decision through its dependencies: `Public` (anyone; a token
 may only personalise the answer), `CurrentUser` (any signed-in user), `StaffUser` (admin or
-ops) or `AdminUser`. `declare_access` reads the decision of every route when the app is built,
+ops), `AdminUser`, or `SupplierUser` (a supplier's user, for that supplier's own orders).
+`declare_access` reads the decision of every route when the app is built,
 writes it into the OpenAPI document as `x-access`, and refuses to build an app with a route
 that decides nothing — so a new route cannot ship without a decision, and the authorization
 matrix test derives what to expect from the same place.
@@ -24,11 +25,14 @@ class Access(StrEnum):
     USER = "user"
     STAFF = "staff"
     ADMIN = "admin"
+    SUPPLIER = "supplier"
 
 
 # From the least to the most restrictive: a route's decision is its most restrictive marker
 # (AdminUser's check depends on CurrentUser, so both appear in its dependencies).
-_RANK = {Access.PUBLIC: 0, Access.USER: 1, Access.STAFF: 2, Access.ADMIN: 3}
+# SUPPLIER sits apart from STAFF and ADMIN (no route combines them); above USER, which its
+# check depends on.
+_RANK = {Access.PUBLIC: 0, Access.USER: 1, Access.STAFF: 2, Access.ADMIN: 3, Access.SUPPLIER: 2}
 _MARKERS: dict[Callable[..., Any], Access] = {}
 
 
@@ -77,6 +81,6 @@ def declare_access(routers: Iterable[APIRouter]) -> None:
             route.openapi_extra = {**(route.openapi_extra or {}), "x-access": access.value}
     if undecided:
         raise UndecidedRoute(
-            "these routes declare no access (add Public, CurrentUser, StaffUser or AdminUser): "
-            + ", ".join(undecided)
+            "these routes declare no access (add Public, CurrentUser, StaffUser, AdminUser or "
+            "SupplierUser): " + ", ".join(undecided)
         )

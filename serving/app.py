@@ -23,9 +23,13 @@ from serving.checkout.router import router as checkout_router
 from serving.errors import ERROR_RESPONSES, install_error_handlers
 from serving.fulfilment.router import ops_router as fulfilment_ops_router
 from serving.fulfilment.router import router as fulfilment_router
+from serving.imports.router import router as imports_router
+from serving.inbound.router import orders_router as purchase_orders_router
+from serving.inbound.router import supplier_router, suppliers_router
 from serving.inventory import service as inventory
 from serving.inventory.router import admin_router as inventory_admin_router
 from serving.inventory.router import router as inventory_router
+from serving.notifications.router import router as notifications_router
 from serving.orders.router import admin_router as orders_admin_router
 from serving.orders.router import router as orders_router
 from serving.outbox import OutboxRelay, RelayThread
@@ -171,6 +175,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fulfilment_ops_router,
         returns_router,
         returns_ops_router,
+        notifications_router,
+        suppliers_router,
+        purchase_orders_router,
+        supplier_router,
+        imports_router,
     )
     # Every route says who may call it, or the app is not built (serving/access.py).
     declare_access(routers)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from pathlib import Path
 
 import typer
 
@@ -18,6 +19,7 @@ users_app = typer.Typer(help="Accounts administration.")
 inventory_app = typer.Typer(help="The stock ledger: expired holds and the Redis admission gate.")
 orders_app = typer.Typer(help="Orders: settle checkouts that stopped half-way, archive old ones.")
 fulfilment_app = typer.Typer(help="Shipments: carrier tracking.")
+import_app = typer.Typer(help="Bulk imports of products and stock (CSV or JSON Lines).")
 
 
 def serve(
@@ -297,3 +299,106 @@ def fulfilment_track(
                 return
     finally:
         engine.dispose()
+
+
+def _import(kind: str, path: Path, fmt: str | None, partial: bool) -> None:
+    """One import through the API's rules, with a progress bar; exits 1 if nothing applied."""
+    import io
+
+    import redis
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from serving.imports.schemas import ImportFormat, ImportKind
+    from serving.imports.service import format_of, run_import
+    from shoplake.db import make_engine
+
+    chosen = format_of(path.name, ImportFormat(fmt) if fmt else None)
+    if chosen is None:
+        raise fail("name the format with --format csv|jsonl (or use .csv / .jsonl)", code=2)
+    settings = get_settings()
+    engine = make_engine(settings, pool_size=2)
+    client = redis.Redis.from_url(settings.redis_endpoint, decode_responses=True)
+    size = path.stat().st_size
+    try:
+        with (
+            path.open("rb") as raw,
+            Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                TextColumn("{task.fields[rows]} rows"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=console,
+                transient=False,
+            ) as bar,
+        ):
+            task = bar.add_task(f"{kind} ← {path.name}", total=size, rows=0)
+            text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            report = run_import(
+                engine,
+                client,
+                settings,
+                ImportKind(kind),
+                chosen,
+                text,
+                partial=partial,
+                progress=lambda rows: bar.update(task, completed=raw.tell(), rows=rows),
+            )
+            bar.update(task, completed=size)
+    except UnicodeDecodeError as exc:
+        raise fail(f"{path} is not UTF-8: {exc}") from None
+    finally:
+        client.close()
+        engine.dispose()
+    rate = report.rows / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{report.rows} rows in {report.seconds:.1f}s ({rate:,.0f} rows/s): "
+        f"{report.accepted} accepted, {report.refused} refused; "
+        + ("applied" if report.applied else "nothing applied"),
+        highlight=False,
+    )
+    if report.errors:
+        table = Table(title="refused rows")
+        for column in ("line", "column", "reason", "value"):
+            table.add_column(column)
+        for error in report.errors[:50]:
+            table.add_row(str(error.line), error.column or "-", error.reason, error.value or "")
+        console.print(table)
+        hidden = len(report.errors) - 50 + report.errors_not_listed
+        if hidden > 0:
+            console.print(f"... and {hidden} more", highlight=False)
+    if report.refused and not report.applied:
+        raise typer.Exit(1)
+
+
+FormatOption = typer.Option(None, "--format", help="csv or jsonl (default: from the file name)")
+PartialOption = typer.Option(False, "--partial", help="apply the good rows even if some fail")
+
+
+@import_app.command("products")
+def import_products(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    fmt: str | None = FormatOption,
+    partial: bool = PartialOption,
+) -> None:
+    """Create or replace products (the fields of POST /v1/admin/products), all or nothing."""
+    _import("products", file, fmt, partial)
+
+
+@import_app.command("stock")
+def import_stock(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    fmt: str | None = FormatOption,
+    partial: bool = PartialOption,
+) -> None:
+    """Set counted stock: sku, warehouse_id, on_hand[, note] per row, all or nothing."""
+    _import("stock", file, fmt, partial)

@@ -120,6 +120,7 @@ OptionalUser = Annotated[TokenClaims | None, Depends(_optional_claims)]
 _ROLE_ACCESS = {
     frozenset({Role.ADMIN}): Access.ADMIN,
     frozenset({Role.ADMIN, Role.OPS}): Access.STAFF,
+    frozenset({Role.SUPPLIER}): Access.SUPPLIER,
 }
 
 
@@ -143,6 +144,7 @@ def require_roles(*roles: Role) -> Callable[[TokenClaims], TokenClaims]:
 
 AdminUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN))]
 StaffUser = Annotated[TokenClaims, Depends(require_roles(Role.ADMIN, Role.OPS))]
+SupplierUser = Annotated[TokenClaims, Depends(require_roles(Role.SUPPLIER))]
 
 
 @lru_cache(maxsize=16)

@@ -4,6 +4,7 @@ from serving.accounts import tables as accounts
 from serving.catalog import tables as catalog
 from serving.checkout import tables as checkout
 from serving.fulfilment import tables as fulfilment
+from serving.inbound import tables as inbound
 from serving.inventory import tables as inventory
 from serving.orders import tables as orders
 from serving.payments import tables as payments
@@ -12,6 +13,7 @@ from serving.returns import tables as returns
 from serving.wishlist import tables as wishlist
 from shoplake import outbox
 from shoplake.archive import batches as archive_batches
+from shoplake.notifications import tables as notifications
 
 __all__ = [
     "accounts",
@@ -19,7 +21,9 @@ __all__ = [
     "catalog",
     "checkout",
     "fulfilment",
+    "inbound",
     "inventory",
+    "notifications",
     "orders",
     "outbox",
     "payments",

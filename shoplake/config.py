@@ -287,6 +287,35 @@ class Settings(BaseSettings):
         1.0, ge=0, description="how stale the API's view of the order archive may be"
     )
 
+    # Notifications: e-mail over SMTP (the stack's Mailpit unless smtp_host names a relay),
+    # SMS and push through sandboxes that record what they would send.
+    mailpit_port: int = 1025
+    mailpit_http_port: int = 8025
+    mailpit_api_url: str | None = Field(None, description="the HTTP API of a Mailpit elsewhere")
+    smtp_host: str | None = Field(None, description="a real SMTP relay; default: local Mailpit")
+    smtp_port: int = Field(587, description="the relay's port (with smtp_host)")
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = Field(True, description="STARTTLS before AUTH (with smtp_host)")
+    smtp_timeout_s: float = Field(5.0, gt=0, description="per SMTP connection and command")
+    notify_email_from: str = "Shoplake <no-reply@shoplake.dev>"
+    notify_storefront_url: str = Field(
+        "http://localhost:3000", description="where links in messages point (the storefront)"
+    )
+    notify_max_attempts: int = Field(5, ge=1, description="tries of a message before dead letters")
+    notify_retry_backoff_s: float = Field(1.0, ge=0, description="first retry delay, then doubled")
+    notify_retry_max_backoff_s: float = Field(300.0, ge=0, description="the longest retry delay")
+    notify_lease_s: float = Field(60.0, gt=0, description="a claimed message's lease")
+    notify_breaker_failures: int = Field(3, ge=1, description="outage failures that open a channel")
+    notify_breaker_open_s: float = Field(5.0, gt=0, description="how long an open channel waits")
+    notify_batch: int = Field(200, ge=1, description="events per poll and messages per round")
+
+    # Bulk imports (products, stock).
+    import_max_reported_errors: int = Field(
+        1_000, ge=1, description="refused rows listed in a report (the rest are counted)"
+    )
+    import_max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1, description="per upload")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
@@ -335,6 +364,18 @@ class Settings(BaseSettings):
         return self.sandbox_gateway_url or f"http://{self.bind_host}:{self.sandbox_gateway_port}"
 
     @property
+    def smtp_endpoint(self) -> tuple[str, int]:
+        """Where e-mail goes: the relay of smtp_host, else the stack's Mailpit."""
+        if self.smtp_host is not None:
+            return self.smtp_host, self.smtp_port
+        return self.bind_host, self.mailpit_port
+
+    @property
+    def mailpit_endpoint(self) -> str:
+        """Mailpit's HTTP API and web UI."""
+        return self.mailpit_api_url or f"http://{self.bind_host}:{self.mailpit_http_port}"
+
+    @property
     def database_endpoint(self) -> str:
         """The SQLAlchemy URL (contains the password: never log it)."""
         if self.database_url is not None:
@@ -380,6 +421,7 @@ class Settings(BaseSettings):
             "postgres": self.database_url,
             "sandbox-gateway": self.sandbox_gateway_url,
             "mlflow": self.mlflow_tracking_uri,
+            "mailpit": self.smtp_host,
         }[service]
         return remote is None
 

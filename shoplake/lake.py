@@ -231,6 +231,18 @@ RECOMMENDATION_CLICKED = _types("behaviour", "RecommendationClicked")
 RECOMMENDATION_SHOWN = _types("behaviour", "RecommendationShown")
 RECOMMENDATIONS_PUBLISHED = _types("recommendations", "RecommendationsPublished")
 USER_REGISTERED = _types("user", "UserRegistered")
+NOTIFICATION_TYPES = _types(
+    "notification", "NotificationRequested", "NotificationSent", "NotificationFailed"
+)
+INBOUND_TYPES = _types(
+    "inbound",
+    "PurchaseOrderCreated",
+    "PurchaseOrderSubmitted",
+    "PurchaseOrderAcknowledged",
+    "ShipNoticeSent",
+    "PurchaseOrderReceived",
+    "PurchaseOrderClosed",
+)
 
 BRONZE_EVENTS = _declare(
     "bronze.events",
@@ -570,6 +582,37 @@ ARCHIVE_TABLES: dict[str, Table] = {
     )
     for archived in ARCHIVED_TABLES
 }
+
+NOTIFICATIONS = _declare(
+    "silver.notifications",
+    _c(
+        f"{EVENT_COLUMNS}, user_id string!, kind string!, action string!, channel string, "
+        "delivery_id bigint, source_event_id string, source_event_type string, attempts int, "
+        "reason string, reference string"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="notices asked for, and every message sent or given up on (no address, no text)",
+    source_types=NOTIFICATION_TYPES,
+    counted_types=NOTIFICATION_TYPES,
+)
+
+PURCHASE_ORDER_EVENTS = _declare(
+    "silver.purchase_order_events",
+    _c(
+        f"{EVENT_COLUMNS}, purchase_order_id string!, supplier_id string!, action string!, "
+        "status string, number string, warehouse_id string, currency string, "
+        "total_cost_cents bigint, expected_arrival date, reference string, receipt_id string, "
+        "ship_notice_id string, line_count int, units bigint, units_short int, carrier string, "
+        "tracking_number string"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="the history of purchase orders: created, submitted, acknowledged, shipped, "
+    "received (units per receipt), closed (units short)",
+    source_types=INBOUND_TYPES,
+    counted_types=INBOUND_TYPES,
+)
 
 # Every table declared above, in the order of declaration.
 TABLES: dict[str, Table] = dict(_DECLARED)

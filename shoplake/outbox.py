@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
@@ -68,6 +69,25 @@ def record(conn: Connection, data: EventData, source: str) -> CloudEvent:
         )
     )
     return event
+
+
+def record_many(conn: Connection, events: Sequence[EventData], source: str) -> None:
+    """`record` for several events in one statement (same transaction semantics)."""
+    if not events:
+        return
+    rows = []
+    for data in events:
+        event = data.to_event(source)
+        rows.append(
+            {
+                "event_id": event.id,
+                "event_type": event.type,
+                "topic": data.topic(),
+                "key": event.subject,
+                "payload": json.loads(event.to_json()),
+            }
+        )
+    conn.execute(outbox.insert().values(rows))
 
 
 def sent_counts(conn: Connection, topic_pattern: str) -> Counter[str]:

@@ -15,6 +15,7 @@ from models.commands import forecast_app, recs_app
 from serving.commands import (
     db_revision,
     fulfilment_app,
+    import_app,
     inventory_app,
     orders_app,
     outbox_app,
@@ -48,6 +49,7 @@ app.add_typer(orders_app, name="orders")
 app.add_typer(recs_app, name="recs")
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(fulfilment_app, name="fulfilment")
+app.add_typer(import_app, name="import")
 app.command("serve")(serve)
 app.command("demo")(demo)
 

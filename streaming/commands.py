@@ -1,6 +1,6 @@
-"""The streaming layer's commands: `shoplake stream bronze|search` (long-running Kafka
-consumers into the lake and the search index) and `shoplake cache invalidator`. Spark and the
-clients are imported inside each command."""
+"""The streaming layer's commands: `shoplake stream bronze|search|notifications` (long-running
+Kafka consumers into the lake, the search index and users' mailboxes) and `shoplake cache
+invalidator`. Spark and the clients are imported inside each command."""
 
 from __future__ import annotations
 
@@ -69,3 +69,27 @@ def cache_invalidator() -> None:
         signal.signal(sig, lambda *_: stop.set())
     console.print("cache invalidator running (Ctrl-C to stop)")
     run_forever(get_settings(), stop)
+
+
+@stream_app.command("notifications")
+def stream_notifications(
+    once: Annotated[
+        bool,
+        typer.Option("--once", help="take what is in Kafka now, send what is due, then stop"),
+    ] = False,
+    idle_s: Annotated[float, typer.Option(help="with --once: stop after this long idle")] = 3.0,
+) -> None:
+    """Events → e-mail (SMTP), SMS and push (sandboxes) and the in-app feed, once each."""
+    from streaming.notifications.consumer import run
+
+    settings = get_settings()
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    host, port = settings.smtp_endpoint
+    console.print(
+        f"notifications → smtp://{host}:{port} ({'once' if once else 'continuous'})",
+        highlight=False,
+    )
+    stats = run(settings, stop=stop, stop_after_idle_s=idle_s if once else None)
+    console.print(stats.summary(), highlight=False)

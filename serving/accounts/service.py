@@ -41,6 +41,7 @@ from serving.accounts.schemas import (
 )
 from serving.cart import service as cart_service
 from serving.errors import ApiError, not_found
+from serving.notifications import service as notifications
 from serving.passwords import HashingBusy, PasswordPool
 from serving.ratelimit import Lockout, RateLimiter
 from serving.revocation import RevokedSessions
@@ -105,7 +106,9 @@ def _insert_user(
 ) -> UserPublic | None:
     """The new user with its UserRegistered event, or None when the address is taken."""
     email = body.email.lower()
-    if store.user_by_email(conn, email) is not None:
+    if (owner := store.user_by_email(conn, email)) is not None:
+        # The caller hears nothing of it (the answer is the same); the owner is told.
+        notifications.tell_owner_of_registration(conn, str(owner["id"]))
         return None
     try:
         with conn.begin_nested():

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from shoplake.config import Settings
 from shoplake.stack.elasticsearch import ElasticsearchService
 from shoplake.stack.kafka import KafkaService
+from shoplake.stack.mailpit import MailpitService
 from shoplake.stack.mlflow import MLflowService
 from shoplake.stack.postgres import PostgresService
 from shoplake.stack.process import StackError, port_is_open
@@ -24,6 +25,7 @@ SERVICE_TYPES: tuple[type[LocalService], ...] = (
     ElasticsearchService,
     SandboxGatewayService,
     MLflowService,
+    MailpitService,
 )
 
 # (service name, message) -> None; called from worker threads.

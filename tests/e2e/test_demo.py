@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import redis
 import sqlalchemy as sa
@@ -26,14 +27,17 @@ from shoplake.db import make_engine
 from shoplake.lake import (
     ARCHIVE_TABLES,
     CART_EVENTS,
+    NOTIFICATIONS,
     ORDER_ARCHIVE_BATCHES,
     PRODUCT_VIEWS,
     PRODUCTS,
+    PURCHASE_ORDER_EVENTS,
     SHIPMENTS,
     USERS,
 )
 from shoplake.outbox import outbox
 from shoplake_cli.main import app
+from tests.support.mailpit import Mailbox
 
 
 def test_the_demo_lands_every_chapter_in_the_stores_it_names(
@@ -106,7 +110,48 @@ def test_the_demo_lands_every_chapter_in_the_stores_it_names(
         es.close()
     assert found == DEMO_PRODUCTS
 
-    # 5. After checkout: the buyer's order went to the door in two shipments with their labels,
+    # 5. Suppliers and notifications: the supplier's order restocked the wished product, and
+    #    the shopper got its alerts and the notice of a registration with their e-mail, once
+    #    each; the lake holds the order's facts and the messages sent to the shopper.
+    box = Mailbox(settings)
+    try:
+        subjects = Counter(m["Subject"].split(":")[0] for m in box.to(email[0]))
+    finally:
+        box.close()
+    for subject in (
+        "Back in stock",
+        "Price drop",
+        "Someone tried to register with your e-mail address",
+    ):
+        assert subjects[subject] == 1, subjects  # each once (other chapters may add their own)
+    assert max(subjects.values()) == 1, subjects
+    assert "Mailpit received for" in result.output and settings.mailpit_endpoint in result.output
+    po_number = re.search(r"(PO-\d{6}): 3 lines", result.output)
+    assert po_number is not None, result.output
+    orders = spark.read.format("delta").load(PURCHASE_ORDER_EVENTS.path(settings.lake_path))
+    actions = {r.action for r in orders.where(F.col("number") == po_number[1]).collect()}
+    assert actions == {"CREATED"}  # the number is on the creation fact; the others share its id
+    po_id = orders.where(F.col("number") == po_number[1]).first()
+    assert po_id is not None
+    history = {
+        r.action
+        for r in orders.where(F.col("purchase_order_id") == po_id.purchase_order_id).collect()
+    }
+    assert history == {"CREATED", "SUBMITTED", "ACKNOWLEDGED", "SHIP_NOTICE", "RECEIVED", "CLOSED"}
+    sent = spark.read.format("delta").load(NOTIFICATIONS.path(settings.lake_path))
+    told = {
+        (r.kind, r.channel)
+        for r in sent.where((F.col("user_id") == user_id) & (F.col("action") == "SENT")).collect()
+    }
+    assert told == {
+        ("back_in_stock", "email"),
+        ("back_in_stock", "in_app"),
+        ("price_dropped", "email"),
+        ("price_dropped", "in_app"),
+        ("account_exists", "email"),
+    }
+
+    # 6. After checkout: the buyer's order went to the door in two shipments with their labels,
     #    and their old order is in the archive, not in Postgres; the lake has both.
     _after_checkout_landed(spark, settings, result.output)
 

@@ -1,4 +1,5 @@
-"""Every /v1 route called with no token, a customer, an ops user and an admin: 401/403 as designed.
+"""Every /v1 route called with no token, a customer, an ops user, a supplier's user and an
+admin: 401/403 as designed.
 
 What each route expects is its own declaration (`x-access` in the OpenAPI document, read from
 its dependencies by `serving.access`); the app refuses to build with a route that declares
@@ -42,6 +43,9 @@ PATH_VALUES = {
     "order_id": str(uuid.uuid4()),
     "shipment_id": str(uuid.uuid4()),
     "return_id": str(uuid.uuid4()),
+    "supplier_id": str(uuid.uuid4()),
+    "po_id": str(uuid.uuid4()),
+    "item_id": "1",
 }
 
 
@@ -63,12 +67,13 @@ def _call(client: TestClient, method: str, path: str, caller: Caller | None) -> 
 
 @pytest.fixture(scope="module")
 def callers(make_caller: MakeCaller) -> dict[str, Caller]:
-    return {role.value: make_caller(role) for role in (Role.CUSTOMER, Role.OPS, Role.ADMIN)}
+    roles = (Role.CUSTOMER, Role.OPS, Role.SUPPLIER, Role.ADMIN)
+    return {role.value: make_caller(role) for role in roles}
 
 
 def test_the_v1_surface_is_what_the_decisions_cover() -> None:
     # A guard against an empty or truncated document making the matrix vacuous.
-    assert len(ACCESS) >= 46
+    assert len(ACCESS) >= 69
     assert set(ACCESS.values()) == set(Access)
 
 
@@ -80,6 +85,7 @@ def test_route_answers_each_caller_as_designed(
     anonymous = _call(client, method, path, None)
     customer = _call(client, method, path, callers["customer"])
     ops = _call(client, method, path, callers["ops"])
+    supplier = _call(client, method, path, callers["supplier"])
     admin = _call(client, method, path, callers["admin"])
 
     if access is Access.PUBLIC:
@@ -87,10 +93,15 @@ def test_route_answers_each_caller_as_designed(
     else:
         assert anonymous == 401
     if access is Access.ADMIN:
-        assert (customer, ops) == (403, 403)
+        assert (customer, ops, supplier) == (403, 403, 403)
     elif access is Access.STAFF:
-        assert customer == 403 and ops not in {401, 403}
-    else:
+        assert (customer, supplier) == (403, 403) and ops not in {401, 403}
+    elif access is Access.SUPPLIER:
+        # A supplier's own orders: its users only; staff work on orders through their routes.
+        assert (customer, ops, admin) == (403, 403, 403) and supplier not in {401, 403}
+    else:  # PUBLIC and USER: a supplier's user is a signed-in user like any other
         assert customer not in {401, 403} and ops not in {401, 403}
-    assert admin not in {401, 403}
-    assert max(anonymous, customer, ops, admin) < 500
+        assert supplier not in {401, 403}
+    if access is not Access.SUPPLIER:
+        assert admin not in {401, 403}
+    assert max(anonymous, customer, ops, supplier, admin) < 500

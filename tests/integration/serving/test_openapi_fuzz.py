@@ -1,11 +1,13 @@
 """Property-based run of every operation in /openapi.json: no 5xx, no response off its schema.
 
 Bounded (a few examples per operation) so it stays a few minutes at most; it runs as an admin,
-so the admin routes are exercised past their authorization check.
+so the admin routes are exercised past their authorization check, and the supplier routes once
+more as a supplier's user (an admin may not call them).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -24,7 +26,7 @@ from serving.app import create_app
 from serving.catalog.tables import products
 from serving.inventory.tables import stock_levels, stock_movements, stock_reservations
 from serving.pricing.tables import promotions
-from serving.security import issue_token
+from serving.security import Role, issue_token
 from shoplake.config import Settings, get_settings
 from shoplake.db import make_engine
 from tests.support.api import generous_limits
@@ -53,6 +55,44 @@ def _running_app(api_settings: Settings) -> Iterator[None]:
                 conn.execute(table.delete().where(table.c.sku.in_(fuzzed)))
             conn.execute(products.delete().where(products.c.created_at >= started))
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def supplier(admin: Caller) -> Caller:
+    """A supplier's user, linked to a supplier that has a submitted order."""
+    with TestClient(APP) as client:
+        code = f"FUZZ{uuid.uuid4().hex[:8].upper()}"
+        made = client.post(
+            "/v1/admin/suppliers",
+            headers=admin.headers,
+            json={"code": code, "name": "Fuzz Ltd", "contact_email": "fuzz@example.com"},
+        ).json()
+        email, password = f"fuzz-{uuid.uuid4().hex[:8]}@example.com", "correct horse battery"
+        user = client.post(
+            f"/v1/admin/suppliers/{made['id']}/users",
+            headers=admin.headers,
+            json={"email": email, "password": password},
+        ).json()
+        token = client.post("/v1/auth/token", data={"username": email, "password": password})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    return Caller(user["user_id"], email, password, Role.SUPPLIER, headers)
+
+
+@schema.include(path_regex=r"^/v1/supplier/").parametrize()
+@hypothesis_settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_the_supplier_routes_as_a_supplier(
+    case: schemathesis.Case,  # type: ignore[type-arg]
+    supplier: Caller,
+) -> None:
+    case.call_and_validate(
+        headers=supplier.headers,
+        checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+    )
 
 
 @schema.parametrize()

@@ -73,6 +73,8 @@ def test_one_name_with_two_types_across_a_tables_events_is_refused() -> None:
 )
 def test_every_silver_tables_events_agree_on_their_field_types(table: Any) -> None:
     # Raises TypeError when two of the table's event types give one field two types.
+    # Top-level fields only: a struct's own fields (`array<struct<sku: string, ...>>`) may
+    # repeat across two of its columns.
     names = [
         column.split(" ", 1)[0] for column in _top_level(event_data_schema(table.source_types))
     ]

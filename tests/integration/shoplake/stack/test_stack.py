@@ -16,7 +16,7 @@ from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake_cli.main import app
 
-SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway", "mlflow")
+SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway", "mlflow", "mailpit")
 runner = CliRunner()
 
 
@@ -40,6 +40,7 @@ def test_versions_are_the_pinned_ones(stack: Stack) -> None:
     assert versions["sandbox-gateway"] == SANDBOX_GATEWAY_VERSION
     # MLflow's row says its version and the resident memory of its process tree.
     assert versions["mlflow"].startswith("3.17.2 (") and versions["mlflow"].endswith(" MiB)")
+    assert versions["mailpit"] == "v1.33.1"  # the Makefile's MAILPIT_VERSION
 
 
 def test_up_twice_leaves_running_services_alone(stack: Stack) -> None:

@@ -1,0 +1,1 @@
+"""Inbound supplier orders: suppliers, purchase orders, suppliers' ship notices, receipts."""
