@@ -56,7 +56,7 @@ class Chapter:
 
 def _shopper(api: httpx.Client) -> tuple[str, dict[str, str]]:
     email, password = f"buyer-{uuid.uuid4().hex[:8]}@example.com", uuid.uuid4().hex
-    _ok(api.post("/v1/auth/register", json={"email": email, "password": password}), 201)
+    _ok(api.post("/v1/auth/register", json={"email": email, "password": password}), 202)
     tokens = _ok(api.post("/v1/auth/token", data={"username": email, "password": password}))
     return email, {"Authorization": f"Bearer {tokens['access_token']}"}
 

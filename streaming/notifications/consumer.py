@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 GROUP_ID = CONSUMER
 # Every topic a rule reads; Kafka creates the ones no service has written to yet.
 TOPICS: tuple[str, ...] = tuple(sorted({topic_for_type(t) for t in RULES}))
+# How long a run that stops when idle waits for its first partition.
+JOIN_TIMEOUT_S = 120.0
 POLL_TIMEOUT_MS = 200
 # An event older than this when first read is not worth a message (see Intake).
 MAX_EVENT_AGE_S = 24 * 3600.0
@@ -218,6 +220,7 @@ def run(
     consumer: KafkaConsumer | None = None
     backoff = 0.5
     last_activity: float | None = None
+    started = time.monotonic()
     try:
         while not stop.is_set():
             try:
@@ -247,6 +250,11 @@ def run(
                 and now - last_activity >= stop_after_idle_s
             ):
                 break
+            # A run that is to stop when idle must not wait forever for a partition.
+            waited_in_vain = last_activity is None and now - started > JOIN_TIMEOUT_S
+            if stop_after_idle_s is not None and waited_in_vain:
+                topic_list = ", ".join(topics)
+                raise TimeoutError(f"no partition of {topic_list} in {JOIN_TIMEOUT_S:.0f}s")
     finally:
         if consumer is not None:
             consumer.close()

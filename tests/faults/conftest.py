@@ -27,7 +27,9 @@ def fault_engine(settings: Settings) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module: the served API's relay leads while it runs, and the poison-event tests need
+# their own relay to be the leader (its set-aside metric is counted in this process).
+@pytest.fixture(scope="module")
 def served(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApi]:
     api = serve(Path(tmp_path_factory.mktemp("faults")) / "api.log")
     try:
@@ -37,7 +39,7 @@ def served(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         stack.up(lambda _name, _message: None)  # every service healthy for whoever comes next
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fault_admin(served: ServedApi, fault_engine: Engine, settings: Settings) -> dict[str, str]:
     email, password = f"fault-admin-{uuid.uuid4().hex[:8]}@example.com", "fault admin password"
     with fault_engine.begin() as conn:

@@ -16,7 +16,7 @@ from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from serving.outbox import DEAD_LETTERS, OutboxRelay, drain
+from serving.outbox import DEAD_LETTERS, RELAY_LOCK_ID, OutboxRelay, drain
 from shoplake.config import Settings
 from shoplake.events import DEADLETTER_TOPIC, CloudEvent
 from shoplake.kafka import ensure_topics
@@ -56,6 +56,16 @@ def _insert(engine: Engine, topic: str, key: str, n: int, padding: int = 0) -> t
     return int(row_id), event.id
 
 
+def _no_other_relay_leads(engine: Engine) -> None:
+    # The test's relay must be the one that meets the poison row (its metric is this process's).
+    with engine.connect() as conn:
+        free = conn.execute(sa.select(sa.func.pg_try_advisory_lock(RELAY_LOCK_ID))).scalar()
+        if free:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(RELAY_LOCK_ID)))
+        conn.commit()
+    assert free, "another outbox relay leads on this database (a `shoplake serve --relay`?)"
+
+
 def _consume(
     settings: Settings, topic: str, want: int, timeout_s: float = 30
 ) -> list[dict[str, object]]:
@@ -80,6 +90,7 @@ def test_a_poison_row_is_set_aside_and_the_rows_behind_it_arrive(
     good_after = [_insert(fault_engine, topic, "k", n) for n in range(4, 8)]
     dead_before = DEAD_LETTERS.labels("too_large")._value.get()
 
+    _no_other_relay_leads(fault_engine)
     relay = OutboxRelay(settings, fault_engine)
     with caplog.at_level(logging.ERROR, logger="serving.outbox"):
         drain(relay, timeout_s=60)
@@ -115,6 +126,7 @@ def test_a_set_aside_row_is_sent_by_retry_once_the_cause_is_fixed(
 ) -> None:
     row_id, event_id = _insert(fault_engine, topic, "r", 1, padding=5_000)
     strict = settings.model_copy(update={"outbox_max_event_bytes": 2_000})  # the "bug"
+    _no_other_relay_leads(fault_engine)
     drain(OutboxRelay(strict, fault_engine), timeout_s=60)
     with fault_engine.connect() as conn:
         assert (

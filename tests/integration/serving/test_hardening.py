@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sandbox.payment_gateway import DB_FILE_NAME
 from serving.app import create_app
 from serving.payments.tables import payments
-from shoplake.config import Settings
+from shoplake.config import Settings, ShippingBand, ShippingRate
 from shoplake.db import make_engine
 from shoplake.outbox import outbox
 from tests.support.api import generous_limits
@@ -215,9 +215,19 @@ def test_a_card_number_behind_tok_is_refused_and_left_nowhere(
 # ---------------------------------------------------------------- finding 4
 
 
+@pytest.fixture(scope="module")
+def free_shipping(api_settings: Settings) -> Iterator[TestClient]:
+    """An API whose every destination ships free: a free product then makes a zero total."""
+    free = ShippingRate(bands=[ShippingBand(up_to_g=1_000_000, cents=0)])
+    settings = api_settings.model_copy(update={"shipping_rates": {"*": free}})
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
 def test_a_zero_total_is_confirmed_without_the_gateway(
-    client: TestClient, admin: Caller, api_settings: Settings, engine: Engine
+    free_shipping: TestClient, admin: Caller, api_settings: Settings, engine: Engine
 ) -> None:
+    client = free_shipping
     sku = product(client, admin, units=2, price_cents=0)
     headers = token_headers(api_settings)
     fill_cart(client, headers, sku, 1)
