@@ -1,12 +1,16 @@
-"""`shoplake recs train|evaluate|publish` and `shoplake forecast train|publish|reorder`.
+"""`shoplake recs train|evaluate|publish` and `shoplake forecast train|publish`, and the
+function behind `shoplake forecast reorder` (the command is the composition root's: it joins
+the suggestions to serving's purchase orders, see `shoplake_cli/drafts.py`).
 
 Each command wires settings to a plain function of `models`; heavy imports stay inside.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -14,8 +18,12 @@ from rich.table import Table
 from shoplake.commands.common import console, fail
 from shoplake.config import Settings, get_settings
 
+if TYPE_CHECKING:  # pandas stays out of `shoplake --help`
+    from models.forecasting.reorder import DraftPurchaseOrders, UnitsOnOrder
+
 recs_app = typer.Typer(help="Recommendations: train, evaluate, publish to Redis.")
 forecast_app = typer.Typer(help="Demand forecasts: train, publish to gold, reorder.")
+# `forecast reorder` is attached by the composition root (shoplake_cli/main.py).
 
 LakeOption = typer.Option(None, help="read the lake here instead of SHOPLAKE_LAKE_ROOT")
 
@@ -165,38 +173,56 @@ def forecast_publish(lake: Path | None = LakeOption) -> None:
     console.print(f"gold.demand_forecasts: {rows} rows from version {version}")
 
 
-@forecast_app.command("reorder")
-def forecast_reorder(
-    lake: Path | None = LakeOption,
-    draft_pos: bool = typer.Option(False, "--draft-pos", help="also write draft purchase orders"),
-) -> None:
-    """Reorder suggestions into gold.reorder_suggestions (and draft purchase orders)."""
-    from models import features
-    from models.forecasting.reorder import read_forecasts, suggestions, write
+@dataclass(frozen=True)
+class ReorderRun:
+    rows: int
+    to_reorder: int
+    units: int
+    inbound_units: int
+    drafts: list[str]
 
-    settings = get_settings()
+
+def reorder(
+    settings: Settings,
+    lake: Path | None,
+    *,
+    units_on_order: UnitsOnOrder | None = None,
+    draft: DraftPurchaseOrders | None = None,
+) -> ReorderRun:
+    """Reorder suggestions into gold.reorder_suggestions, counting the units still on order as
+    inbound; then, with a drafter, draft purchase orders for them. `shoplake forecast reorder`
+    is assembled by the composition root (`shoplake_cli/drafts.py`), which owns both seams."""
+    from models import features
+    from models.forecasting.reorder import read_forecasts, stamp, suggestions, write_stamped
+
     root = _lake(settings, lake)
     forecasts = read_forecasts(root)
     if forecasts.empty:
         raise fail("gold.demand_forecasts is empty: run `shoplake forecast publish` first")
+    inbound = units_on_order() if units_on_order is not None else None
     frame = suggestions(
         forecasts,
         features.stock_levels(root),
         lead_time_days=settings.forecast_lead_time_days,
         review_days=settings.forecast_review_days,
         service_level=settings.forecast_service_level,
+        inbound=inbound,
     )
     version = str(forecasts.model_version.dropna().iloc[0]) if len(forecasts) else None
-    rows = write(frame, root, datetime.now(UTC), version)
+    stamped = stamp(frame, datetime.now(UTC), version)
+    rows = write_stamped(stamped, root)
     due = frame[frame.needs_reorder]
     console.print(
         f"gold.reorder_suggestions: {rows} rows, {len(due)} to reorder "
-        f"({int(due.suggested_units.sum())} units)"
+        f"({int(due.suggested_units.sum())} units; {int(frame.inbound_units.sum())} "
+        "already on order)",
+        highlight=False,
     )
-    if draft_pos:
-        # Inbound purchase orders live in serving; until they exist there is nothing to draft.
-        raise fail(
-            "draft purchase orders need the inbound purchase orders of serving, which this "
-            "build does not have yet; the suggestions are in gold.reorder_suggestions",
-            code=2,
-        )
+    drafts = draft(stamped) if draft is not None else []
+    return ReorderRun(
+        rows=rows,
+        to_reorder=len(due),
+        units=int(due.suggested_units.sum()),
+        inbound_units=int(frame.inbound_units.sum()),
+        drafts=drafts,
+    )

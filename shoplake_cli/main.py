@@ -25,6 +25,7 @@ from serving.commands import (
 from shoplake.commands.events import events_app
 from shoplake.commands.stack import db_app, stack_app
 from shoplake_cli.consumers import stream_fulfilment
+from shoplake_cli.reorder import forecast_reorder
 from spark_jobs.commands import lake_app, orders_archive, search_app
 from streaming.commands import cache_app, stream_app
 
@@ -47,6 +48,8 @@ app.add_typer(inventory_app, name="inventory")
 orders_app.command("archive")(orders_archive)
 app.add_typer(orders_app, name="orders")
 app.add_typer(recs_app, name="recs")
+# Reorder joins the models' suggestions to serving's purchase orders (shoplake_cli/drafts.py).
+forecast_app.command("reorder")(forecast_reorder)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(fulfilment_app, name="fulfilment")
 app.add_typer(import_app, name="import")

@@ -1,6 +1,7 @@
 """`shoplake forecast reorder`: reorder suggestions per SKU x warehouse from the forecasts.
 
-Projected stock = available - forecast demand over the lead time (+ units already inbound);
+Projected stock = available - forecast demand over the lead time (+ units already inbound: what
+the open purchase orders still bring);
 safety stock = z(service level) x sigma over the lead time, sigma per day read off the 95%
 forecast interval; reorder when projected stock falls below the safety stock, for enough units
 to cover the lead time and the review period plus the safety stock.
@@ -18,9 +19,12 @@ import pandas as pd
 from models import lake_io
 from shoplake.lake import DEMAND_FORECASTS, REORDER_SUGGESTIONS
 
-# Draft purchase orders are written by whoever owns them (serving's inbound POs), handed in by
-# the command line; it answers the ids of the drafts it made.
+# Purchase orders are serving's, which models may not import: the composition root
+# (`shoplake_cli/drafts.py`) hands in both ends. The drafter is given the stamped suggestions
+# (every row, with `model_version` and `generated_at`) and answers the ids of the drafts it made.
 DraftPurchaseOrders = Callable[[pd.DataFrame], list[str]]
+# Units on open purchase orders not yet received: a frame of sku, warehouse_id, units.
+UnitsOnOrder = Callable[[], pd.DataFrame]
 
 
 def suggestions(
@@ -76,13 +80,22 @@ def suggestions(
     return frame.drop(columns="var")
 
 
-def write(frame: pd.DataFrame, lake_root: str, as_of: datetime, version: str | None) -> int:
+def stamp(frame: pd.DataFrame, as_of: datetime, version: str | None) -> pd.DataFrame:
+    """The suggestions as gold keeps them: keyed, dated, and named after the model version."""
     out = frame.copy()
     out["as_of_date"] = as_of.date()
     out["suggestion_key"] = out.sku.astype(str) + "|" + out.warehouse_id.astype(str)
     out["model_version"] = version
     out["generated_at"] = datetime.now(UTC)
-    return lake_io.write(out, REORDER_SUGGESTIONS, lake_root)
+    return out
+
+
+def write(frame: pd.DataFrame, lake_root: str, as_of: datetime, version: str | None) -> int:
+    return lake_io.write(stamp(frame, as_of, version), REORDER_SUGGESTIONS, lake_root)
+
+
+def write_stamped(stamped: pd.DataFrame, lake_root: str) -> int:
+    return lake_io.write(stamped, REORDER_SUGGESTIONS, lake_root)
 
 
 def read_forecasts(lake_root: str) -> pd.DataFrame:

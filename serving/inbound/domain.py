@@ -27,6 +27,9 @@ class PoStatus(StrEnum):
 S = PoStatus
 # Where goods may arrive and ship notices may announce them.
 RECEIVABLE = frozenset({S.SUBMITTED, S.ACKNOWLEDGED, S.PARTIALLY_RECEIVED})
+# Orders still to come: their units not yet received are on order (a draft included: it is the
+# buyer's intent, and counting it keeps a reorder run from drafting the same units twice).
+OPEN = RECEIVABLE | {S.DRAFT}
 # What the supplier may see: everything but the buyer's drafts.
 SUPPLIER_VISIBLE = frozenset(set(PoStatus) - {S.DRAFT})
 

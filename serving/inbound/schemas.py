@@ -201,6 +201,14 @@ class PurchaseOrdersPage(BaseModel):
     next_cursor: str | None = Field(None, description="pass as `cursor` for the next page")
 
 
+class UnitsOnOrder(BaseModel):
+    """Units ordered and not yet received on the open orders of one SKU x warehouse."""
+
+    sku: str
+    warehouse_id: str
+    units: int
+
+
 class ReceiptResult(BaseModel):
     replayed: bool = Field(description="this delivery note was booked before: nothing changed")
     receipt: ReceiptPublic

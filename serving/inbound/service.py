@@ -50,6 +50,7 @@ from serving.inbound.schemas import (
     SupplierUserCreate,
     SupplierUserPublic,
     Units,
+    UnitsOnOrder,
 )
 from serving.inventory import service as inventory
 from serving.pagination import (
@@ -123,6 +124,22 @@ def get_supplier(uow: UnitOfWork, supplier_id: str) -> SupplierPublic:
         row = _store(uow).get_supplier(supplier_id)
     if row is None:
         raise not_found("supplier", supplier_id)
+    return _supplier(row)
+
+
+def find_supplier(uow: UnitOfWork, code_or_id: str) -> SupplierPublic:
+    """The supplier of this id, or else of this code (codes are upper case; any case finds)."""
+    try:
+        by_id: str | None = str(uuid.UUID(code_or_id))
+    except ValueError:
+        by_id = None
+    with uow:
+        ledger = _store(uow)
+        row = ledger.get_supplier(by_id) if by_id else None
+        if row is None:
+            row = ledger.supplier_by_code(code_or_id.strip().upper())
+    if row is None:
+        raise not_found("supplier", code_or_id)
     return _supplier(row)
 
 
@@ -324,6 +341,14 @@ def list_orders(
     )
 
 
+def units_on_order(uow: UnitOfWork) -> list[UnitsOnOrder]:
+    """What the open orders (drafts included) still bring, per SKU x warehouse: the inbound
+    stock of the reorder suggestions."""
+    with uow:
+        rows = _store(uow).units_on_order()
+    return [UnitsOnOrder.model_validate(row) for row in rows]
+
+
 def get_order(uow: UnitOfWork, po_id: str) -> PurchaseOrderPublic:
     with uow:
         po = _store(uow).get_order(po_id)
@@ -336,9 +361,10 @@ def get_order(uow: UnitOfWork, po_id: str) -> PurchaseOrderPublic:
 
 
 def create_order(
-    uow: UnitOfWork, body: PurchaseOrderCreate, *, actor_id: str
+    uow: UnitOfWork, body: PurchaseOrderCreate, *, actor_id: str | None
 ) -> PurchaseOrderPublic:
-    """A DRAFT order of catalog products from an active supplier."""
+    """A DRAFT order of catalog products from an active supplier (`actor_id` None: drafted by
+    a job, e.g. `shoplake forecast reorder --draft-pos`, not by a person)."""
     supplier_id = str(body.supplier_id)
     with _api_errors():
         units = domain.merge_units([(line.sku, line.quantity) for line in body.lines])

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, RowMapping
 from sqlalchemy.dialects.postgresql import insert
 
-from serving.inbound.domain import PoLine, PoStatus, PurchaseOrder
+from serving.inbound.domain import OPEN, PoLine, PoStatus, PurchaseOrder
 from serving.inbound.tables import (
     purchase_order_lines,
     purchase_order_receipts,
@@ -32,6 +32,8 @@ class InboundStore(Protocol):
         ...
 
     def get_supplier(self, supplier_id: str) -> Row | None: ...
+
+    def supplier_by_code(self, code: str) -> Row | None: ...
 
     def list_suppliers(self, *, limit: int, after_code: str | None) -> Sequence[Row]: ...
 
@@ -60,6 +62,11 @@ class InboundStore(Protocol):
 
     def save_order(self, po: PurchaseOrder) -> None:
         """Status, dates and received units of an existing order."""
+        ...
+
+    def units_on_order(self) -> Sequence[Row]:
+        """{sku, warehouse_id, units}: units ordered and not yet received on the open orders
+        (`domain.OPEN`), per SKU x warehouse, only where some remain."""
         ...
 
     def receipts_of(self, po_id: str) -> Sequence[Row]: ...
@@ -136,6 +143,13 @@ class SqlInboundStore:
     def get_supplier(self, supplier_id: str) -> Row | None:
         return _dict(
             self.conn.execute(sa.select(suppliers).where(suppliers.c.id == supplier_id))
+            .mappings()
+            .first()
+        )
+
+    def supplier_by_code(self, code: str) -> Row | None:
+        return _dict(
+            self.conn.execute(sa.select(suppliers).where(suppliers.c.code == code))
             .mappings()
             .first()
         )
@@ -272,6 +286,26 @@ class SqlInboundStore:
                 )
                 .values(quantity_received=line.quantity_received)
             )
+
+    def units_on_order(self) -> Sequence[Row]:
+        lines, orders = purchase_order_lines.c, purchase_orders.c
+        remaining = sa.func.sum(lines.quantity_ordered - lines.quantity_received)
+        query = (
+            sa.select(lines.sku, orders.warehouse_id, remaining.label("units"))
+            .select_from(
+                purchase_order_lines.join(
+                    purchase_orders, purchase_orders.c.id == lines.purchase_order_id
+                )
+            )
+            .where(orders.status.in_(sorted(s.value for s in OPEN)))
+            .group_by(lines.sku, orders.warehouse_id)
+            .having(remaining > 0)
+            .order_by(lines.sku, orders.warehouse_id)
+        )
+        return [
+            {"sku": row["sku"], "warehouse_id": row["warehouse_id"], "units": int(row["units"])}
+            for row in self.conn.execute(query).mappings()
+        ]
 
     # ---------------------------------------------------------------- receipts, ship notices
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from serving.inbound.domain import PoStatus, PurchaseOrder
+from serving.inbound.domain import OPEN, PoStatus, PurchaseOrder
 from serving.payments.gateway import PaymentGateway
 from tests.support.fakes import FakeGateway
 from tests.support.unit_of_work import (
@@ -50,6 +50,9 @@ class FakeInboundStore:
     def get_supplier(self, supplier_id: str) -> Row | None:
         row = self.suppliers.get(supplier_id)
         return dict(row) if row else None
+
+    def supplier_by_code(self, code: str) -> Row | None:
+        return next((dict(s) for s in self.suppliers.values() if s["code"] == code), None)
 
     def list_suppliers(self, *, limit: int, after_code: str | None) -> Sequence[Row]:
         rows = sorted(self.suppliers.values(), key=lambda s: s["code"])
@@ -93,6 +96,19 @@ class FakeInboundStore:
 
     def save_order(self, po: PurchaseOrder) -> None:
         self.orders[po.id] = po
+
+    def units_on_order(self) -> Sequence[Row]:
+        units: dict[tuple[str, str], int] = {}
+        for po in self.orders.values():
+            if po.status in OPEN:
+                for line in po.lines:
+                    key = (line.sku, po.warehouse_id)
+                    units[key] = units.get(key, 0) + line.remaining
+        return [
+            {"sku": sku, "warehouse_id": warehouse_id, "units": n}
+            for (sku, warehouse_id), n in sorted(units.items())
+            if n > 0
+        ]
 
     def receipts_of(self, po_id: str) -> Sequence[Row]:
         return [copy.deepcopy(r) for r in self.receipts if r["purchase_order_id"] == po_id]

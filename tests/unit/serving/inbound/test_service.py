@@ -200,3 +200,29 @@ def test_suppliers_page_by_code_and_codes_are_unique(world: Inbound) -> None:
     rest = service.list_suppliers(world.uow, limit=2, cursor=first.next_cursor)
     assert [s.code for s in first.items + rest.items] == ["AAA", "BBB", "CCC"]
     assert rest.next_cursor is None
+
+
+def test_a_supplier_is_found_by_its_id_or_its_code_in_any_case(world: Inbound) -> None:
+    supplier_id = _supplier(world, "ACME")
+    assert service.find_supplier(world.uow, supplier_id).code == "ACME"
+    assert service.find_supplier(world.uow, "acme").id == supplier_id
+    for unknown in ("NOPE", str(uuid.uuid4())):
+        with pytest.raises(ApiError) as caught:
+            service.find_supplier(world.uow, unknown)
+        assert caught.value.status == 404
+
+
+def test_units_on_order_are_what_open_orders_still_bring(world: Inbound) -> None:
+    supplier_id = _supplier(world, "ACME")
+    draft = _order(world, supplier_id)  # KET-1 x10, MUG-1 x4 into WH-1
+    received = _order(world, supplier_id)
+    service.submit(world.uow, received)
+    service.receive(world.uow, received, _receipt("DN-1", KET_1=6), actor_id=BUYER)
+    closed = _order(world, supplier_id)
+    service.close(world.uow, closed)
+
+    on_order = {(u.sku, u.warehouse_id): u.units for u in service.units_on_order(world.uow)}
+    assert on_order == {("KET-1", "WH-1"): 10 + 4, ("MUG-1", "WH-1"): 4 + 4}
+    service.close(world.uow, draft)
+    service.receive(world.uow, received, _receipt("DN-2", KET_1=4, MUG_1=4), actor_id=BUYER)
+    assert service.units_on_order(world.uow) == []  # received in full, or closed
