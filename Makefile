@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STATE  := .shoplake
-EXTRAS ?= serving,lake,dev
+EXTRAS ?= serving,lake,dev,gold
 PYTEST_ARGS ?=
 comma := ,
 
@@ -21,13 +21,14 @@ help:  ## list the targets
 
 setup: system-packages service-user venv jvm airflow  ## install whatever is missing (quick when nothing changed)
 
-system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven
+system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven, Chromium (dashboard shots)
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
 	command -v mvn >/dev/null || missing="$$missing maven"; \
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(SUDO)" = "NOSUDO" ]; then \
 	    echo "error: missing Debian packages:$$missing. Install them as root (apt-get install$$missing) or give this user sudo." >&2; exit 1; \

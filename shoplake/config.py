@@ -122,6 +122,19 @@ class Settings(BaseSettings):
     stripe_api_key: SecretStr | None = Field(None, description="sk_test_... or sk_live_...")
     stripe_api_base: str | None = Field(None, description="e.g. stripe-mock's http://host:port")
 
+    # The gold layer: the Spark SQL endpoint (Thrift), dbt, quality gates, dashboards.
+    spark_sql_port: int = Field(10000, description="the Spark SQL endpoint (HiveServer2 Thrift)")
+    spark_sql_host: str | None = Field(
+        None, description="a managed Spark SQL endpoint's host; default: the local server"
+    )
+    spark_sql_driver_memory: str = Field("1g", description="heap of the local endpoint's driver")
+    dbt_threads: int = Field(4, ge=1, description="dbt's concurrent statements on the endpoint")
+    gold_dir: Path | None = Field(
+        None, description="dbt's target and logs, the quality gates' project and results"
+    )
+    dashboards_port: int = 8501
+    dashboards_url: str | None = Field(None, description="dashboards served elsewhere")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
@@ -178,6 +191,19 @@ class Settings(BaseSettings):
         return str(self.lake_root or self.state_dir / "lake")
 
     @property
+    def spark_sql_endpoint(self) -> tuple[str, int]:
+        """Host and port of the Spark SQL endpoint (the stack's Thrift server by default)."""
+        return self.spark_sql_host or self.bind_host, self.spark_sql_port
+
+    @property
+    def gold_path(self) -> Path:
+        return self.gold_dir or self.state_dir / "gold"
+
+    @property
+    def dashboards_endpoint(self) -> str:
+        return self.dashboards_url or f"http://{self.bind_host}:{self.dashboards_port}"
+
+    @property
     def mlflow_uri(self) -> str:
         return self.mlflow_tracking_uri or f"file://{self.state_dir / 'mlruns'}"
 
@@ -189,6 +215,8 @@ class Settings(BaseSettings):
             "redis": self.redis_url,
             "postgres": self.database_url,
             "sandbox-gateway": self.sandbox_gateway_url,
+            "spark-sql": self.spark_sql_host,
+            "dashboards": self.dashboards_url,
         }[service]
         return remote is None
 
