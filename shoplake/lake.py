@@ -499,11 +499,12 @@ FCT_ORDER_LINES = _declare(
         "order_line_id string!, order_id string!, line_number int, sku string, "
         "customer_id string, order_date date, order_status string, is_confirmed boolean, "
         "quantity int, unit_price_cents bigint, gross_cents bigint, discount_cents bigint, "
-        "line_total_cents bigint, currency string, category string, subcategory string, "
-        "brand string, ship_to_country string"
+        "line_total_cents bigint, allocated_order_discount_cents bigint, net_cents bigint, "
+        "currency string, category string, subcategory string, brand string, "
+        "ship_to_country string, order_updated_at timestamp"
     ),
     keys=("order_line_id",),
-    description="one row per order line, with the product's category and brand",
+    description="one row per order line: category, brand, and its share of the order discount",
 )
 
 FCT_PAYMENTS = _declare(

@@ -53,9 +53,9 @@ def cursor(settings: Settings, *, timeout_s: float = 600.0) -> Iterator[Cursor]:
         connection.close()
 
 
-def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+def query(settings: Settings, sql: str, *, timeout_s: float = 600.0) -> list[tuple[Any, ...]]:
     """Run one statement and return its rows (none for DDL)."""
-    with cursor(settings) as cur:
+    with cursor(settings, timeout_s=timeout_s) as cur:
         cur.execute(sql)
         return list(cur.fetchall()) if cur.description else []
 

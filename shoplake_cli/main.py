@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import typer
 
-from demo.commands import demo
+from dashboards.commands import dashboards
+from demo.commands import demo, simulate_app
 from serving.commands import (
     db_revision,
     inventory_app,
@@ -20,8 +21,9 @@ from serving.commands import (
     users_app,
 )
 from shoplake.commands.events import events_app
+from shoplake.commands.sql import sql
 from shoplake.commands.stack import db_app, stack_app
-from spark_jobs.commands import lake_app, search_app
+from spark_jobs.commands import gold_app, lake_app, search_app
 from streaming.commands import cache_app, stream_app
 
 app = typer.Typer(help="shoplake: a data-first e-commerce platform.", no_args_is_help=True)
@@ -32,14 +34,18 @@ app.add_typer(db_app, name="db")
 app.add_typer(events_app, name="events")
 app.add_typer(stream_app, name="stream")
 app.add_typer(lake_app, name="lake")
+app.add_typer(gold_app, name="gold")
 app.add_typer(search_app, name="search")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
 app.add_typer(cache_app, name="cache")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(orders_app, name="orders")
+app.add_typer(simulate_app, name="simulate")
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("sql")(sql)
+app.command("dashboards")(dashboards)
 
 
 if __name__ == "__main__":
