@@ -30,11 +30,11 @@ def revenue_trend(frame: pd.DataFrame) -> alt.LayerChart:
         .mark_rule(color=PALETTE[1], strokeDash=[4, 3])
         .encode(x="order_date:T", tooltip=["order_date:T", "holiday_name:N"])
     )
-    return alt.layer(area, line, peaks)
+    return alt.LayerChart(layer=[area, line, peaks])
 
 
 def stacked_bars(frame: pd.DataFrame, x: str, y: str, colour: str, title: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         _base(frame)
         .mark_bar()
         .encode(
@@ -44,10 +44,11 @@ def stacked_bars(frame: pd.DataFrame, x: str, y: str, colour: str, title: str) -
             tooltip=[f"{x}:T", f"{colour}:N", alt.Tooltip(f"{y}:Q", format=",.2f")],
         )
     )
+    return chart
 
 
 def ranked_bars(frame: pd.DataFrame, label: str, value: str, title: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         _base(frame)
         .mark_bar(color=PALETTE[0], cornerRadiusEnd=3)
         .encode(
@@ -56,6 +57,7 @@ def ranked_bars(frame: pd.DataFrame, label: str, value: str, title: str) -> alt.
             tooltip=[f"{label}:N", alt.Tooltip(f"{value}:Q", format=",.2f")],
         )
     )
+    return chart
 
 
 def funnel(frame: pd.DataFrame) -> alt.LayerChart:
@@ -72,12 +74,12 @@ def funnel(frame: pd.DataFrame) -> alt.LayerChart:
         ]
     )
     labels = base.mark_text(align="left", dx=4).encode(text=alt.Text("share:Q", format=".1%"))
-    return alt.layer(bars, labels)
+    return alt.LayerChart(layer=[bars, labels])
 
 
 def rates(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> alt.Chart:
     long = frame.melt(id_vars=[x], value_vars=columns, var_name="rate", value_name="value")
-    return (
+    chart: alt.Chart = (
         _base(long)
         .mark_line(point=False, strokeWidth=2)
         .encode(
@@ -87,6 +89,7 @@ def rates(frame: pd.DataFrame, x: str, columns: list[str], title: str) -> alt.Ch
             tooltip=[f"{x}:T", "rate:N", alt.Tooltip("value:Q", format=".1%")],
         )
     )
+    return chart
 
 
 def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
@@ -108,11 +111,11 @@ def heatmap(frame: pd.DataFrame) -> alt.LayerChart:
         text=alt.Text("retention_rate:Q", format=".0%"),
         color=alt.condition(alt.datum.retention_rate > 0.5, alt.value("white"), alt.value("black")),
     )
-    return alt.layer(cells, text)
+    return alt.LayerChart(layer=[cells, text])
 
 
 def scatter(frame: pd.DataFrame, x: str, y: str, colour: str, size: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         _base(frame)
         .mark_circle(opacity=0.7)
         .encode(
@@ -123,10 +126,11 @@ def scatter(frame: pd.DataFrame, x: str, y: str, colour: str, size: str) -> alt.
             tooltip=[f"{colour}:N", f"{x}:Q", f"{y}:Q", f"{size}:Q"],
         )
     )
+    return chart
 
 
 def donut(frame: pd.DataFrame, label: str, value: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         _base(frame)
         .mark_arc(innerRadius=70)
         .encode(
@@ -135,10 +139,11 @@ def donut(frame: pd.DataFrame, label: str, value: str) -> alt.Chart:
             tooltip=[f"{label}:N", alt.Tooltip(f"{value}:Q", format=",")],
         )
     )
+    return chart
 
 
 def histogram(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
-    return (
+    chart: alt.Chart = (
         _base(frame)
         .mark_bar(color=PALETTE[2])
         .encode(
@@ -146,3 +151,4 @@ def histogram(frame: pd.DataFrame, column: str, title: str) -> alt.Chart:
             y=alt.Y("count():Q", title="products"),
         )
     )
+    return chart

@@ -123,7 +123,7 @@ def _write(
                 )
             driver = conn.connection.driver_connection
             assert driver is not None
-            sink = PostgresKafkaSink(driver, settings, topics)  # type: ignore[arg-type]
+            sink = PostgresKafkaSink(driver, settings, topics)
             simulation = Simulation(world, sink, end=until, emit_from=since)
             total = (until.date() - (since or params.start).date()).days + 1
             simulation.run(

@@ -71,7 +71,7 @@ CURRENCY = "EUR"
 GATEWAY = "sandbox"
 MS = timedelta(milliseconds=1)
 # Relative traffic per hour of the day (UTC): quiet nights, a lunch bump, an evening peak.
-_HOURLY = (0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0)
+_HOURLY: tuple[float, ...] = (0.3, 0.2, 0.15, 0.1, 0.1, 0.15, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0)
 _HOURLY += (1.1, 1.1, 1.0, 1.0, 1.1, 1.2, 1.4, 1.6, 1.7, 1.5, 1.0, 0.6)
 HOURS = np.array(_HOURLY) / sum(_HOURLY)
 ZERO_RESULT_QUERIES = ("xyzzy", "lego", "laptop", "vinyl records", "red dress", "usb c cable")
@@ -337,10 +337,10 @@ class Simulation:
             PromotionCreated(
                 promotion_id=promotion.promotion_id,
                 name=promotion.name,
-                kind=promotion.kind,  # type: ignore[arg-type]
+                kind=promotion.kind,
                 value=promotion.value,
                 currency=CURRENCY if promotion.kind == "fixed" else None,
-                scope=promotion.scope,  # type: ignore[arg-type]
+                scope=promotion.scope,
                 scope_values=list(promotion.scope_values),
                 starts_at=promotion.starts_at,
                 ends_at=promotion.ends_at,
@@ -449,9 +449,9 @@ class Simulation:
                 starts.append((first + timedelta(minutes=self.rng.randint(120, 360)), shopper))
         anonymous = int(self.np.poisson(0.35 * len(starts))) if starts else 0
         starts.extend((moment, None) for moment in self._session_times(day, anonymous))
-        for moment, shopper in starts:
+        for moment, visitor in starts:
             if begins <= moment < ends:
-                self.at(moment, self._session(shopper, eager))
+                self.at(moment, self._session(visitor, eager))
         replenish = datetime.combine(day, time(6), self.end.tzinfo)
         if begins <= replenish < ends:
             self.at(replenish, self._replenish(day))
@@ -548,7 +548,7 @@ class Simulation:
         elasticity = SEGMENTS[segment].elasticity
         factor = (paid / product.base_price_cents) ** (-elasticity)
         badge = 1.25 if promotion else 1.0
-        return min(0.6, BASE_ADD_TO_CART * factor * badge * eager)
+        return float(min(0.6, BASE_ADD_TO_CART * factor * badge * eager))
 
     def _session(self, shopper: Shopper | None, eager: float) -> Wait:
         self.counts.sessions += 1

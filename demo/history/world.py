@@ -22,7 +22,14 @@ from demo.history.calendar import holidays
 
 Category = tuple[str, ...]
 BANDS = ("budget", "mid", "premium")
-COUNTRIES = (("FR", 0.24), ("DE", 0.24), ("ES", 0.12), ("IT", 0.12), ("NL", 0.1), ("GB", 0.1))
+COUNTRIES: tuple[tuple[str, float], ...] = (
+    ("FR", 0.24),
+    ("DE", 0.24),
+    ("ES", 0.12),
+    ("IT", 0.12),
+    ("NL", 0.1),
+    ("GB", 0.1),
+)
 COUNTRIES += (("BE", 0.08),)
 WAREHOUSES = ("WH-1", "WH-2")
 # Which categories go with which: buying from the first makes one of the second likely.
