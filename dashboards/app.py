@@ -10,7 +10,8 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).resolve().parent / "pages"
+# Not `pages/`: Streamlit would also serve a folder of that name as pages of its own.
+PAGES = Path(__file__).resolve().parent / "views"
 
 st.set_page_config(page_title="shoplake analytics", page_icon="📊", layout="wide")
 navigation = st.navigation(

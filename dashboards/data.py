@@ -15,6 +15,8 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+from dashboards import queries
+from dashboards.queries import Query
 from shoplake.config import Settings
 from shoplake.lake import GOLD_TABLES
 
@@ -41,10 +43,14 @@ def _connection(lake_root: str) -> tuple[duckdb.DuckDBPyConnection, threading.Lo
     return con, threading.Lock()
 
 
-@st.cache_data(ttl=TTL_S, show_spinner=False)
-def frame(sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
+def frame(query: Query) -> pd.DataFrame:
     """The query's result; MartsMissing when a table it reads is not there yet."""
-    con, lock = _connection(settings().lake_path)
+    return _frame(settings().lake_path, query.sql, query.params)
+
+
+@st.cache_data(ttl=TTL_S, show_spinner=False)
+def _frame(lake_root: str, sql: str, params: tuple[Any, ...]) -> pd.DataFrame:
+    con, lock = _connection(lake_root)
     with lock:
         try:
             return con.execute(sql, list(params)).df()
@@ -53,14 +59,12 @@ def frame(sql: str, params: tuple[Any, ...] = ()) -> pd.DataFrame:
 
 
 def date_bounds() -> tuple[date, date] | None:
-    days = frame("select min(date_day) as first, max(date_day) as last from gold.dim_date")
+    days = frame(queries.date_bounds())
     if days.empty or pd.isna(days["first"][0]):
         return None
     return days["first"][0].date(), days["last"][0].date()
 
 
 def categories() -> list[str]:
-    found = frame(
-        "select distinct category from gold.dim_products where category is not null order by 1"
-    )
+    found = frame(queries.categories())
     return [str(c) for c in found["category"]]

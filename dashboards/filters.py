@@ -16,13 +16,6 @@ class Filters:
     last: date
     categories: tuple[str, ...]
 
-    def category_clause(self, column: str = "category") -> tuple[str, tuple[str, ...]]:
-        """A SQL condition on the chosen categories (all when none is chosen) and its params."""
-        if not self.categories:
-            return "true", ()
-        marks = ", ".join("?" for _ in self.categories)
-        return f"{column} in ({marks})", self.categories
-
 
 def sidebar(*, with_categories: bool = True, default_days: int = 90) -> Filters | None:
     """The filters as the analyst set them; None (with a note) when no mart is built yet."""
@@ -40,10 +33,9 @@ def sidebar(*, with_categories: bool = True, default_days: int = 90) -> Filters 
     chosen = st.sidebar.date_input(
         "Dates", value=(start, last), min_value=first, max_value=last, key="dates"
     )
-    if isinstance(chosen, tuple) and len(chosen) == 2:
-        begin, end = chosen
-    else:  # the analyst picked the first day of a new range and not the last yet
-        begin = end = chosen[0] if isinstance(chosen, tuple) else chosen
+    # A range while the analyst has picked its first day only has one day.
+    days = [d for d in (chosen if isinstance(chosen, tuple) else (chosen,)) if d is not None]
+    begin, end = (days[0], days[-1]) if days else (start, last)
     picked: list[str] = []
     if with_categories:
         picked = st.sidebar.multiselect("Categories", data.categories(), key="categories")

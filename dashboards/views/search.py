@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import charts, data, queries
 from dashboards.filters import sidebar
 
 st.title("Search")
 chosen = sidebar(with_categories=False)
 if chosen is not None:
-    days = data.frame(
-        "select * from gold.search_daily where date_day between ? and ? order by date_day",
-        (chosen.first, chosen.last),
-    )
+    days = data.frame(queries.search_days(chosen.first, chosen.last))
     if days.empty:
         st.info("No searches in these dates.")
     else:
@@ -32,15 +29,10 @@ if chosen is not None:
             ),
             width="stretch",
         )
-    queries = data.frame("select * from gold.search_queries order by searches desc limit 15")
+    top = data.frame(queries.top_queries())
     left, right = st.columns(2)
     left.subheader("Top queries")
-    left.altair_chart(charts.ranked_bars(queries, "query", "searches", "searches"), width="stretch")
-    zero_queries = data.frame(
-        """
-        select query, zero_result_searches, searches from gold.search_queries
-        where zero_result_searches > 0 order by zero_result_searches desc limit 15
-        """
-    )
+    left.altair_chart(charts.ranked_bars(top, "query", "searches", "searches"), width="stretch")
+    zero_queries = data.frame(queries.zero_result_queries())
     right.subheader("Queries that found nothing")
     right.dataframe(zero_queries, hide_index=True, width="stretch")

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import charts, data, queries
 from dashboards.filters import sidebar
 
 st.title("Inventory health")
 chosen = sidebar()
 if chosen is not None:
-    where, params = chosen.category_clause()
-    stock = data.frame(
-        f"select * from gold.stock_health where {where}",  # noqa: S608 - our clause
-        params,
-    )
+    stock = data.frame(queries.stock(chosen.categories))
     statuses = (
         stock.groupby("stock_status", as_index=False).size().rename(columns={"size": "products"})
     )
@@ -34,14 +30,7 @@ if chosen is not None:
         charts.histogram(cover, "days_of_cover", "days of cover (capped at 180)"),
         width="stretch",
     )
-    demand = data.frame(
-        f"""
-        select date_day, category, sum(units_ordered) as units
-        from gold.demand_daily where date_day between ? and ? and {where}
-        group by 1, 2 order by 1
-        """,  # noqa: S608
-        (chosen.first, chosen.last, *params),
-    )
+    demand = data.frame(queries.demand(chosen.first, chosen.last, chosen.categories))
     st.subheader("Units ordered per day")
     st.altair_chart(
         charts.stacked_bars(demand, "date_day", "units", "category", "units"), width="stretch"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import charts, data, queries
 from shoplake.duck import freshness
 
 st.title("Data health")
@@ -43,13 +43,7 @@ for column, layer in zip(columns, ("silver", "gold"), strict=True):
 
 st.subheader("Finance: net revenue, the marts against silver")
 try:
-    finance = data.frame(
-        """
-        select order_date, gold_net_revenue_cents / 100.0 as gold_eur,
-               silver_net_revenue_cents / 100.0 as silver_eur, difference_cents, is_reconciled
-        from gold.finance_revenue_reconciliation order by order_date desc
-        """
-    )
+    finance = data.frame(queries.finance())
 except data.MartsMissing:
     st.info("The finance mart is not built yet.")
 else:

@@ -5,16 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import charts, data, queries
 from dashboards.filters import sidebar
 
 st.title("Funnel")
 chosen = sidebar(with_categories=False)
 if chosen is not None:
-    days = data.frame(
-        "select * from gold.funnel_daily where date_day between ? and ? order by date_day",
-        (chosen.first, chosen.last),
-    )
+    days = data.frame(queries.funnel_days(chosen.first, chosen.last))
     if days.empty:
         st.info("No sessions in these dates.")
     else:
@@ -41,15 +38,6 @@ if chosen is not None:
             charts.rates(days, "date_day", ["cart_rate", "conversion_rate"], "share of sessions"),
             width="stretch",
         )
-    recommendations = data.frame(
-        """
-        select placement, model_version, sum(impressions) as impressions, sum(clicks) as clicks,
-               sum(purchases) as purchases,
-               sum(attributed_revenue_cents) / 100.0 as attributed_revenue_eur
-        from gold.recommendation_performance where date_day between ? and ?
-        group by 1, 2 order by clicks desc
-        """,
-        (chosen.first, chosen.last),
-    )
+    recommendations = data.frame(queries.recommendations(chosen.first, chosen.last))
     st.subheader("Recommendations: shown → clicked → bought")
     st.dataframe(recommendations, hide_index=True, width="stretch")
