@@ -102,11 +102,13 @@ test: stack-up stripe-mock  ## the whole suite against the real stack
 test-unit: venv  ## the tests that need no service
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-lint: venv  ## ruff, mypy, and the house rules (import-linter contracts in pyproject.toml)
+lint: venv  ## ruff, mypy, the house rules (import-linter contracts in pyproject.toml), sqlfluff on dbt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	# The models and singular tests, offline (dbt/.sqlfluff: the jinja templater, sparksql).
+	cd dbt && ../$(BIN)/sqlfluff lint models tests
 
 clean:  ## remove the venv and all local state (data of every service included)
 	-$(BIN)/shoplake stack down

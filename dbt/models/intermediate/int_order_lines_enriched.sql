@@ -69,8 +69,9 @@ final as (
         cast(allocated.quantity as bigint) * allocated.unit_price_cents as gross_cents,
         allocated.pro_rata_cents + case
             when allocated.from_last = 1
-                then allocated.order_discount_cents
-                - sum(allocated.pro_rata_cents) over (partition by allocated.order_id)
+                then
+                    allocated.order_discount_cents
+                    - sum(allocated.pro_rata_cents) over (partition by allocated.order_id)
             else 0
         end as allocated_order_discount_cents
     from allocated

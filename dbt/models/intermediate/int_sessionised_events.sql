@@ -14,8 +14,8 @@ events as (
     select * from {{ ref('int_behaviour_events') }}
     {% if is_incremental() %}
         where event_date >= (
-            select date_sub(max(event_date), {{ var('incremental_lookback_days') }})
-            from {{ this }}
+            select date_sub(max(existing.event_date), {{ var('incremental_lookback_days') }})
+            from {{ this }} as existing
         )
     {% endif %}
 ),

@@ -92,6 +92,14 @@ price_changes as (
     group by sku, event_date
 ),
 
+first_prices as (
+    select
+        sku,
+        min(date_day) as first_day
+    from price_changes
+    group by sku
+),
+
 prices as (
     -- The list price in force each day, from the product's first price on.
     select
@@ -102,13 +110,7 @@ prices as (
             order by dates.date_day
             rows between unbounded preceding and current row
         ) as list_price_cents
-    from (
-        select
-            sku,
-            min(date_day) as first_day
-        from price_changes
-        group by sku
-    ) as firsts
+    from first_prices as firsts
     inner join dates on firsts.first_day <= dates.date_day
     left join price_changes
         on firsts.sku = price_changes.sku and dates.date_day = price_changes.date_day

@@ -11,14 +11,15 @@ events as (
     select * from {{ ref('int_sessionised_events') }}
     {% if is_incremental() %}
         where event_date >= (
-            select date_sub(max(session_date), {{ var('incremental_lookback_days') }})
-            from {{ this }}
+            select date_sub(max(existing.session_date), {{ var('incremental_lookback_days') }})
+            from {{ this }} as existing
         )
     {% endif %}
 ),
 
 paid_orders as (
-    select order_id from {{ ref('int_orders_enriched') }} where is_confirmed
+    select order_id from {{ ref('int_orders_enriched') }}
+    where is_confirmed
 ),
 
 sessions as (

@@ -67,11 +67,11 @@ promoted as (
     ) as promo_days
     inner join products
         on
-            (promo_days.scope = 'sku' and products.sku = promo_days.scope_value)
+            (promo_days.scope = 'sku' and promo_days.scope_value = products.sku)
             or (
                 promo_days.scope = 'category'
                 and (
-                    products.category_path = promo_days.scope_value
+                    promo_days.scope_value = products.category_path
                     or startswith(products.category_path, concat(promo_days.scope_value, '/'))
                 )
             )

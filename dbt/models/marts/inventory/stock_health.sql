@@ -43,19 +43,19 @@ movement_dates as (
 
 sales as (
     select
-        lines.sku,
+        sold.sku,
         sum(
             case
-                when lines.order_date > date_sub(as_of.as_of_date, 28) then lines.quantity
+                when sold.order_date > date_sub(as_of.as_of_date, 28) then sold.quantity
                 else 0
             end
         ) as units_sold_28d,
         max(orders.placed_at) as last_sold_at
-    from {{ ref('fct_order_lines') }} as lines
-    inner join {{ ref('fct_orders') }} as orders on lines.order_id = orders.order_id
+    from {{ ref('fct_order_lines') }} as sold
+    inner join {{ ref('fct_orders') }} as orders on sold.order_id = orders.order_id
     cross join as_of
-    where lines.is_confirmed
-    group by lines.sku
+    where sold.is_confirmed
+    group by sold.sku
 ),
 
 stockouts as (

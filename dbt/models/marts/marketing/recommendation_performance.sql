@@ -32,7 +32,7 @@ bought as (
         on
             clicks.customer_id = lines.customer_id
             and clicks.sku = lines.sku
-            and lines.order_date >= clicks.event_date
+            and clicks.event_date <= lines.order_date
             and lines.order_date <= date_add(clicks.event_date, 1)
     group by clicks.click_id
 ),

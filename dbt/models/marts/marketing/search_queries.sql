@@ -4,10 +4,11 @@ with
 searches as (
     select
         outcomes.*,
-        raw.result_count,
-        raw.zero_results
+        searched.result_count,
+        searched.zero_results
     from {{ ref('int_search_outcomes') }} as outcomes
-    inner join {{ ref('stg_silver__searches') }} as raw on outcomes.search_id = raw.search_id
+    inner join {{ ref('stg_silver__searches') }} as searched
+        on outcomes.search_id = searched.search_id
 ),
 
 final as (

@@ -46,11 +46,11 @@ in_scope as (
     from scopes
     inner join products
         on
-            (scopes.scope = 'sku' and products.sku = scopes.scope_value)
+            (scopes.scope = 'sku' and scopes.scope_value = products.sku)
             or (
                 scopes.scope = 'category'
                 and (
-                    products.category_path = scopes.scope_value
+                    scopes.scope_value = products.category_path
                     or startswith(products.category_path, concat(scopes.scope_value, '/'))
                 )
             )
@@ -110,7 +110,16 @@ line_results as (
     group by promotions.promotion_id
 ),
 
+line_discounts as (
+    select
+        order_id,
+        sum(discount_cents) as cents
+    from lines
+    group by order_id
+),
+
 cart_orders as (
+    -- The orders with a discount of their own (beyond their lines'): a cart promotion's.
     select
         orders.order_id,
         orders.order_date,
@@ -118,13 +127,7 @@ cart_orders as (
         orders.total_cents,
         orders.discount_cents - coalesce(line_discounts.cents, 0) as order_discount_cents
     from {{ ref('fct_orders') }} as orders
-    left join (
-        select
-            order_id,
-            sum(discount_cents) as cents
-        from lines
-        group by order_id
-    ) as line_discounts on orders.order_id = line_discounts.order_id
+    left join line_discounts on orders.order_id = line_discounts.order_id
     where orders.is_confirmed
 ),
 
@@ -195,7 +198,7 @@ select
     units,
     discount_cost_cents,
     net_sales_cents,
-    baseline_units / 28.0 as baseline_daily_units,
+    cast(baseline_units / 28.0 as double) as baseline_daily_units,
     {{ ratio('units', 'days_running') }} as promo_daily_units,
     try_divide({{ ratio('units', 'days_running') }}, baseline_units / 28.0) - 1 as lift
 from final
