@@ -12,6 +12,7 @@ registry (`shoplake.sql_endpoint.register_tables`), so a fresh metastore gets th
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -153,6 +154,9 @@ class SparkSqlService(LocalService):
     def _ask(self, sql: str) -> str | None:
         from shoplake.sql_endpoint import query
 
+        # Until the server listens, thrift logs every refused connection as an error; the probe
+        # expects those, and `stack up` reports the wait itself.
+        logging.getLogger("thrift.transport.TSocket").setLevel(logging.CRITICAL)
         try:
             rows = query(self.settings, sql, timeout_s=10.0)
         except Exception:

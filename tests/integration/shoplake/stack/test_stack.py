@@ -16,7 +16,15 @@ from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake_cli.main import app
 
-SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway")
+SERVICES = (
+    "postgres",
+    "redis",
+    "kafka",
+    "elasticsearch",
+    "sandbox-gateway",
+    "spark-sql",
+    "dashboards",
+)
 runner = CliRunner()
 
 
@@ -38,6 +46,8 @@ def test_versions_are_the_pinned_ones(stack: Stack) -> None:
     assert versions["postgres"].split(".")[0].isdigit()
     assert versions["redis"].split(".")[0].isdigit()
     assert versions["sandbox-gateway"] == SANDBOX_GATEWAY_VERSION
+    assert versions["spark-sql"] == "4.2.0"  # pyspark's own Thrift server
+    assert versions["dashboards"].startswith("1.")  # Streamlit
 
 
 def test_up_twice_leaves_running_services_alone(stack: Stack) -> None:
