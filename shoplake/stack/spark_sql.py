@@ -56,6 +56,9 @@ def spark_home() -> Path:
 
 class SparkSqlService(LocalService):
     name = "spark-sql"
+    # A whole Spark driver with its Hive metastore: ready in about 35 s on a quiet machine, but
+    # more than 100 s on a shared one (load 20), where the other services still start in time.
+    start_timeout_scale = 3.0
 
     @property
     def port(self) -> int:
