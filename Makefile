@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STATE  := .shoplake
-EXTRAS ?= serving,lake,dev,ml,notebooks
+EXTRAS ?= serving,lake,dev,ml,notebooks,gold
 PYTEST_ARGS ?=
 comma := ,
 
@@ -21,7 +21,7 @@ help:  ## list the targets
 
 setup: system-packages service-user venv jvm airflow mlflow  ## install whatever is missing (quick when nothing changed)
 
-system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven, the labels' font
+system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven, the labels' font, Chromium (dashboard shots)
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -30,6 +30,7 @@ system-packages:  ## Debian packages: PostgreSQL server, Redis, a JDK, Maven, th
 	command -v setpriv >/dev/null || missing="$$missing util-linux"; \
 	ls /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 /usr/lib/*/openblas-pthread/libblas.so.3 >/dev/null 2>&1 || missing="$$missing libopenblas0-pthread"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$(SUDO)" = "NOSUDO" ]; then \
 	    echo "error: missing Debian packages:$$missing. Install them as root (apt-get install$$missing) or give this user sudo." >&2; exit 1; \
@@ -128,11 +129,13 @@ test: stack-up stripe-mock  ## the whole suite against the real stack
 test-unit: venv  ## the tests that need no service
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-lint: venv  ## ruff, mypy, and the house rules (import-linter contracts in pyproject.toml)
+lint: venv  ## ruff, mypy, the house rules (import-linter contracts in pyproject.toml), sqlfluff on dbt
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	# The models and singular tests, offline (dbt/.sqlfluff: the jinja templater, sparksql).
+	cd dbt && ../$(BIN)/sqlfluff lint models tests
 
 clean:  ## remove the venv and all local state (data of every service included)
 	-$(BIN)/shoplake stack down

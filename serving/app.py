@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis
@@ -73,6 +73,15 @@ def open_redis(settings: Settings) -> redis.Redis:
     )
 
 
+def _relay_role(relay: RelayThread | None) -> Callable[[], str | None]:
+    """What /readyz says of this worker's relay: leader, standby, or none here."""
+
+    def role() -> str | None:
+        return relay.relay.role if relay is not None else None
+
+    return role
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _configure_logging(settings)
@@ -96,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.health_monitor = health.HealthMonitor(
             settings,
             app.state.engine,
-            relay_role=(lambda: relay.relay.role) if relay is not None else lambda: None,
+            relay_role=_relay_role(relay),
         )
         app.state.health_monitor.start()
         app.state.relay = relay

@@ -316,6 +316,19 @@ class Settings(BaseSettings):
     )
     import_max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1, description="per upload")
 
+    # The gold layer: the Spark SQL endpoint (Thrift), dbt, quality gates, dashboards.
+    spark_sql_port: int = Field(10000, description="the Spark SQL endpoint (HiveServer2 Thrift)")
+    spark_sql_host: str | None = Field(
+        None, description="a managed Spark SQL endpoint's host; default: the local server"
+    )
+    spark_sql_driver_memory: str = Field("1g", description="heap of the local endpoint's driver")
+    dbt_threads: int = Field(4, ge=1, description="dbt's concurrent statements on the endpoint")
+    gold_dir: Path | None = Field(
+        None, description="dbt's target and logs, the quality gates' project and results"
+    )
+    dashboards_port: int = 8501
+    dashboards_url: str | None = Field(None, description="dashboards served elsewhere")
+
     java_home: Path | None = Field(None, description="JDK for Kafka, Elasticsearch and Spark")
     service_user: str = Field(
         "shoplake", description="unprivileged user for Postgres and ES when the stack runs as root"
@@ -392,6 +405,19 @@ class Settings(BaseSettings):
         return str(self.lake_root or self.state_dir / "lake")
 
     @property
+    def spark_sql_endpoint(self) -> tuple[str, int]:
+        """Host and port of the Spark SQL endpoint (the stack's Thrift server by default)."""
+        return self.spark_sql_host or self.bind_host, self.spark_sql_port
+
+    @property
+    def gold_path(self) -> Path:
+        return self.gold_dir or self.state_dir / "gold"
+
+    @property
+    def dashboards_endpoint(self) -> str:
+        return self.dashboards_url or f"http://{self.bind_host}:{self.dashboards_port}"
+
+    @property
     def mlflow_uri(self) -> str:
         """The tracking server: the stack's own unless SHOPLAKE_MLFLOW_TRACKING_URI says another
         (MLflow 3.17 refuses `file://` stores)."""
@@ -422,6 +448,8 @@ class Settings(BaseSettings):
             "sandbox-gateway": self.sandbox_gateway_url,
             "mlflow": self.mlflow_tracking_uri,
             "mailpit": self.smtp_host,
+            "spark-sql": self.spark_sql_host,
+            "dashboards": self.dashboards_url,
         }[service]
         return remote is None
 

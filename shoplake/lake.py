@@ -243,6 +243,7 @@ INBOUND_TYPES = _types(
     "PurchaseOrderReceived",
     "PurchaseOrderClosed",
 )
+PROMOTION_TYPES = _types("pricing", "PromotionCreated", "PromotionUpdated", "PromotionDeleted")
 
 BRONZE_EVENTS = _declare(
     "bronze.events",
@@ -614,10 +615,281 @@ PURCHASE_ORDER_EVENTS = _declare(
     counted_types=INBOUND_TYPES,
 )
 
+PROMOTION_EVENTS = _declare(
+    "silver.promotion_events",
+    _c(
+        f"{EVENT_COLUMNS}, promotion_id string!, action string!, name string, kind string, "
+        "value bigint, currency string, scope string, scope_values array<string>, "
+        "starts_at timestamp, ends_at timestamp, coupon_code string, usage_limit int, "
+        "stackable boolean, priority int, active boolean, changed array<string>"
+    ),
+    keys=("event_id",),
+    partition_by=("event_date",),
+    description="the change table of promotions: one row per promotion event, state after it",
+    source_types=PROMOTION_TYPES,
+    counted_types=PROMOTION_TYPES,
+)
+
+# ---------------------------------------------------------------- gold: the analysts' marts
+# Built by dbt (`dbt/models/marts/<area>/<name>.sql`, external Delta tables at these paths);
+# declared here so that the SQL endpoint, DuckDB, the quality gates and the dashboards know them.
+# A unit test holds each declaration and its dbt model's YAML to the same columns.
+
+DIM_DATE = _declare(
+    "gold.dim_date",
+    _c(
+        "date_day date!, year int, quarter int, month int, month_name string, month_start date, "
+        "week_start date, day_of_week int, day_name string, is_weekend boolean, "
+        "is_holiday boolean, holiday_name string"
+    ),
+    keys=("date_day",),
+    description="one row per calendar day the lake covers, with weekends and shopping holidays",
+)
+
+DIM_CUSTOMERS = _declare(
+    "gold.dim_customers",
+    _c(
+        "customer_id string!, email_sha256 string, country string, country_name string, "
+        "region string, registered_at timestamp, cohort_month date, first_order_at timestamp, "
+        "last_order_at timestamp, order_count bigint, paid_order_count bigint, "
+        "lifetime_net_revenue_cents bigint, is_buyer boolean"
+    ),
+    keys=("customer_id",),
+    description="every registered user and every customer who ordered, with their order totals",
+)
+
+DIM_PRODUCTS = _declare(
+    "gold.dim_products",
+    _c(
+        "sku string!, name string, brand string, category string, subcategory string, "
+        "category_path string, price_cents bigint, currency string, price_band string, "
+        "status string, created_at timestamp, discontinued_at timestamp, updated_at timestamp"
+    ),
+    keys=("sku",),
+    description="every product of the catalog (and any SKU sold), with its price band",
+)
+
+FCT_ORDERS = _declare(
+    "gold.fct_orders",
+    _c(
+        "order_id string!, customer_id string, order_date date, placed_at timestamp, "
+        "status string, currency string, line_count int, units bigint, subtotal_cents bigint, "
+        "discount_cents bigint, shipping_cents bigint, total_cents bigint, "
+        "ship_to_country string, is_confirmed boolean, authorized_cents bigint, "
+        "captured_cents bigint, refunded_cents bigint, net_revenue_cents bigint, "
+        "confirmed_at timestamp, cancelled_at timestamp, updated_at timestamp"
+    ),
+    keys=("order_id",),
+    description="one row per order: its totals and the money its payments moved",
+)
+
+FCT_ORDER_LINES = _declare(
+    "gold.fct_order_lines",
+    _c(
+        "order_line_id string!, order_id string!, line_number int, sku string, "
+        "customer_id string, order_date date, order_status string, is_confirmed boolean, "
+        "quantity int, unit_price_cents bigint, gross_cents bigint, discount_cents bigint, "
+        "line_total_cents bigint, allocated_order_discount_cents bigint, net_cents bigint, "
+        "currency string, category string, subcategory string, brand string, "
+        "ship_to_country string, order_updated_at timestamp"
+    ),
+    keys=("order_line_id",),
+    description="one row per order line: category, brand, and its share of the order discount",
+)
+
+FCT_PAYMENTS = _declare(
+    "gold.fct_payments",
+    _c(
+        "payment_event_id string!, payment_id string, order_id string, status string, "
+        "amount_cents bigint, revenue_cents bigint, currency string, gateway string, "
+        "reason string, event_time timestamp, event_date date"
+    ),
+    keys=("payment_event_id",),
+    description="every payment outcome; revenue_cents is + on capture, - on refund, 0 otherwise",
+)
+
+FCT_INVENTORY_MOVEMENTS = _declare(
+    "gold.fct_inventory_movements",
+    _c(
+        "movement_id string!, sku string, warehouse_id string, movement string, quantity int, "
+        "on_hand_delta int, reserved_delta int, on_hand int, reserved int, available int, "
+        "order_id string, reason string, event_time timestamp, event_date date"
+    ),
+    keys=("movement_id",),
+    description="every stock movement with the level after it",
+)
+
+FCT_SESSIONS = _declare(
+    "gold.fct_sessions",
+    _c(
+        "session_id string!, visitor_id string, customer_id string, is_anonymous boolean, "
+        "session_date date, started_at timestamp, ended_at timestamp, duration_seconds bigint, "
+        "events int, product_views int, searches int, recommendation_clicks int, "
+        "cart_adds int, checkouts int, paid_orders int, has_view boolean, has_cart boolean, "
+        "has_checkout boolean, has_paid boolean, landing_event string"
+    ),
+    keys=("session_id",),
+    description="behaviour sessionised: a visitor's events until 30 minutes of silence",
+)
+
+SALES_DAILY = _declare(
+    "gold.sales_daily",
+    _c(
+        "sales_key string!, order_date date, category string, brand string, country string, "
+        "orders bigint, units bigint, gross_cents bigint, discount_cents bigint, "
+        "net_cents bigint, avg_order_value_cents bigint"
+    ),
+    keys=("sales_key",),
+    description="confirmed sales by day, category, brand and country",
+)
+
+PROMOTION_PERFORMANCE = _declare(
+    "gold.promotion_performance",
+    _c(
+        "promotion_id string!, name string, kind string, value bigint, scope string, "
+        "scope_values string, starts_at timestamp, ends_at timestamp, is_active boolean, "
+        "days_running int, redemptions bigint, units bigint, discount_cost_cents bigint, "
+        "net_sales_cents bigint, baseline_daily_units double, promo_daily_units double, "
+        "lift double"
+    ),
+    keys=("promotion_id",),
+    description="each promotion's redemptions, discount cost and lift over the weeks before it",
+)
+
+FUNNEL_DAILY = _declare(
+    "gold.funnel_daily",
+    _c(
+        "date_day date!, sessions bigint, view_sessions bigint, cart_sessions bigint, "
+        "checkout_sessions bigint, paid_sessions bigint, view_rate double, cart_rate double, "
+        "checkout_rate double, conversion_rate double, cart_abandonment_rate double"
+    ),
+    keys=("date_day",),
+    description="the conversion funnel by day: session → view → cart → checkout → paid",
+)
+
+SEARCH_QUERIES = _declare(
+    "gold.search_queries",
+    _c(
+        "query string!, searches bigint, sessions bigint, zero_result_searches bigint, "
+        "zero_result_rate double, avg_result_count double, searches_with_view bigint, "
+        "searches_with_cart bigint, search_to_view_rate double, search_to_cart_rate double, "
+        "first_searched_at timestamp, last_searched_at timestamp"
+    ),
+    keys=("query",),
+    description="every search query (normalised): volume, zero results, what followed",
+)
+
+SEARCH_DAILY = _declare(
+    "gold.search_daily",
+    _c(
+        "date_day date!, searches bigint, zero_result_searches bigint, zero_result_rate double, "
+        "search_to_view_rate double, search_to_cart_rate double"
+    ),
+    keys=("date_day",),
+    description="search volume, zero-result rate and search → view / cart rates by day",
+)
+
+RECOMMENDATION_PERFORMANCE = _declare(
+    "gold.recommendation_performance",
+    _c(
+        "recommendation_key string!, date_day date, placement string, model_version string, "
+        "impressions bigint, clicks bigint, click_through_rate double, purchases bigint, "
+        "purchased_units bigint, attributed_revenue_cents bigint"
+    ),
+    keys=("recommendation_key",),
+    description="recommendations shown → clicked → bought, by day, placement and model",
+)
+
+CUSTOMER_RFM = _declare(
+    "gold.customer_rfm",
+    _c(
+        "customer_id string!, as_of_date date, last_order_date date, recency_days int, "
+        "frequency bigint, monetary_cents bigint, r_score int, f_score int, m_score int, "
+        "rfm_score string, segment string"
+    ),
+    keys=("customer_id",),
+    description="recency, frequency and monetary quintiles of every buyer, and their segment",
+)
+
+COHORT_RETENTION = _declare(
+    "gold.cohort_retention",
+    _c(
+        "cohort_key string!, cohort_month date, months_since_first int, "
+        "cohort_customers bigint, active_customers bigint, retention_rate double, "
+        "net_revenue_cents bigint"
+    ),
+    keys=("cohort_key",),
+    description="monthly cohorts of first purchase: the share still buying N months later",
+)
+
+CUSTOMER_LIFETIME_VALUE = _declare(
+    "gold.customer_lifetime_value",
+    _c(
+        "customer_id string!, first_order_date date, last_order_date date, tenure_days int, "
+        "paid_orders bigint, net_revenue_cents bigint, avg_order_value_cents bigint, "
+        "orders_per_month double, projected_12m_revenue_cents bigint"
+    ),
+    keys=("customer_id",),
+    description="a simple lifetime value: revenue so far and its pace projected over a year",
+)
+
+STOCK_HEALTH = _declare(
+    "gold.stock_health",
+    _c(
+        "sku string!, category string, brand string, on_hand bigint, reserved bigint, "
+        "available bigint, units_sold_28d bigint, avg_daily_units_28d double, "
+        "days_of_cover double, stockout_days_90d int, sell_through_28d double, "
+        "last_sold_at timestamp, last_received_at timestamp, is_slow_mover boolean, "
+        "stock_status string"
+    ),
+    keys=("sku",),
+    description="stock per SKU over every warehouse: cover, stockouts, sell-through, slow movers",
+)
+
+DEMAND_DAILY = _declare(
+    "gold.demand_daily",
+    _c(
+        "demand_key string!, sku string, date_day date, category string, brand string, "
+        "units_ordered bigint, orders bigint, views bigint, cart_adds bigint, "
+        "list_price_cents bigint, avg_paid_price_cents bigint, discount_cents bigint, "
+        "promotion_active boolean, on_hand_end bigint, available_end bigint, "
+        "stocked_out boolean"
+    ),
+    keys=("demand_key",),
+    description="per SKU and day: demand, views, prices, promotions and stockouts (forecasting)",
+)
+
+FINANCE_REVENUE_RECONCILIATION = _declare(
+    "gold.finance_revenue_reconciliation",
+    _c(
+        "order_date date!, orders bigint, gold_net_revenue_cents bigint, "
+        "silver_captured_cents bigint, silver_refunded_cents bigint, "
+        "silver_net_revenue_cents bigint, difference_cents bigint, is_reconciled boolean"
+    ),
+    keys=("order_date",),
+    description="net revenue per order day: the marts against captures minus refunds in silver",
+)
+
+PRODUCT_PRICE_HISTORY = _declare(
+    "gold.product_price_history",
+    _c(
+        "sku string, price_cents bigint, currency string, updated_at timestamp, "
+        "dbt_scd_id string, dbt_updated_at timestamp, dbt_valid_from timestamp, "
+        "dbt_valid_to timestamp"
+    ),
+    keys=("dbt_scd_id",),
+    description="SCD2 snapshot of product prices: one row per price a product had",
+)
+
 # Every table declared above, in the order of declaration.
 TABLES: dict[str, Table] = dict(_DECLARED)
 BRONZE_TABLES: tuple[Table, ...] = tuple(t for t in TABLES.values() if t.layer == "bronze")
 SILVER_TABLES: tuple[Table, ...] = tuple(t for t in TABLES.values() if t.layer == "silver")
+GOLD_TABLES: tuple[Table, ...] = tuple(t for t in TABLES.values() if t.layer == "gold")
+# Gold tables the models write (delta-rs) rather than dbt: analysts read them like the marts
+# (the endpoint and DuckDB name them), but no dbt model builds or tests them.
+MODEL_OUTPUTS: tuple[Table, ...] = (DEMAND_FORECASTS, REORDER_SUGGESTIONS)
+DBT_MARTS: tuple[Table, ...] = tuple(t for t in GOLD_TABLES if t not in MODEL_OUTPUTS)
 
 
 def counting_table(event_type: str) -> Table | None:

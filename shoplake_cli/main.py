@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import typer
 
-from demo.commands import demo
+from dashboards.commands import dashboards
+from demo.commands import demo, simulate_app
 from models.commands import forecast_app, recs_app
 from serving.commands import (
     db_revision,
@@ -23,10 +24,11 @@ from serving.commands import (
     users_app,
 )
 from shoplake.commands.events import events_app
+from shoplake.commands.sql import sql
 from shoplake.commands.stack import db_app, stack_app
 from shoplake_cli.consumers import stream_fulfilment
 from shoplake_cli.reorder import forecast_reorder
-from spark_jobs.commands import lake_app, orders_archive, search_app
+from spark_jobs.commands import gold_app, lake_app, orders_archive, search_app
 from streaming.commands import cache_app, stream_app
 
 app = typer.Typer(help="shoplake: a data-first e-commerce platform.", no_args_is_help=True)
@@ -39,6 +41,7 @@ app.add_typer(events_app, name="events")
 stream_app.command("fulfilment")(stream_fulfilment)
 app.add_typer(stream_app, name="stream")
 app.add_typer(lake_app, name="lake")
+app.add_typer(gold_app, name="gold")
 app.add_typer(search_app, name="search")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(users_app, name="users")
@@ -53,8 +56,11 @@ forecast_app.command("reorder")(forecast_reorder)
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(fulfilment_app, name="fulfilment")
 app.add_typer(import_app, name="import")
+app.add_typer(simulate_app, name="simulate")
 app.command("serve")(serve)
 app.command("demo")(demo)
+app.command("sql")(sql)
+app.command("dashboards")(dashboards)
 
 
 if __name__ == "__main__":

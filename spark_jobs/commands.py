@@ -148,3 +148,111 @@ def orders_archive(
     )
     if any(batch.state == "discarded" for batch in run.batches):
         raise fail("a batch changed while it was copied and was discarded: run again")
+
+
+gold_app = typer.Typer(
+    help="The gold layer: dbt marts on the Spark SQL endpoint, quality gates, docs.",
+    no_args_is_help=True,
+)
+
+
+def _gold_failure(exc: Exception) -> typer.Exit:
+    return fail(str(exc))
+
+
+@gold_app.command("build")
+def gold_build(
+    select: Annotated[
+        list[str] | None, typer.Option("--select", "-s", help="dbt node selection (repeatable)")
+    ] = None,
+    full_refresh: Annotated[bool, typer.Option(help="rebuild incremental marts whole")] = False,
+    gates: Annotated[bool, typer.Option(help="run the silver and gold quality gates")] = True,
+) -> None:
+    """Gate silver, `dbt build` the marts and their tests, gate gold; stops at a failure."""
+    from spark_jobs.gold.dbt import DbtFailed
+    from spark_jobs.gold.gates import GateFailed
+    from spark_jobs.gold.pipeline import build
+    from spark_jobs.gold.render import render_gate
+
+    try:
+        report = build(
+            get_settings(),
+            select=select or (),
+            full_refresh=full_refresh,
+            gates=gates,
+            note=lambda step: console.print(f"… {step}", highlight=False),
+        )
+    except GateFailed as exc:
+        console.print(render_gate(exc.result))
+        raise _gold_failure(exc) from None
+    except DbtFailed as exc:
+        raise _gold_failure(exc) from None
+    for result in (report.silver_gate, report.gold_gate):
+        if result is not None:
+            console.print(render_gate(result))
+    console.print(report.dbt.summary(), highlight=False)
+
+
+@gold_app.command("test")
+def gold_test() -> None:
+    """dbt's tests, the sources' freshness, and revenue reconciled against Postgres."""
+    from spark_jobs.gold.pipeline import run_tests
+    from spark_jobs.gold.render import render_freshness, render_revenue
+
+    report = run_tests(
+        get_settings(), check=False, note=lambda s: console.print(f"… {s}", highlight=False)
+    )
+    console.print(report.dbt.summary(), highlight=False)
+    for node in report.dbt.failures:
+        console.print(f"  [red]{node.status}[/] {node.name}: {node.message or ''}", highlight=False)
+    console.print(render_freshness(report.freshness))
+    console.print(render_revenue(report.revenue))
+    if not report.ok:
+        raise fail("the gold layer's tests did not pass")
+
+
+@gold_app.command("gate")
+def gold_gate(
+    layer: Annotated[str, typer.Argument(help="silver (before dbt) or gold (after it)")],
+) -> None:
+    """Run one layer's quality gate; exits 1 and names the failing rows when it fails."""
+    from spark_jobs.gold.gates import GateFailed
+    from spark_jobs.gold.pipeline import gate
+    from spark_jobs.gold.render import render_gate
+
+    if layer not in ("silver", "gold"):
+        raise fail(f"unknown layer {layer!r}: silver or gold", code=2)
+    try:
+        result = gate(get_settings(), layer)  # type: ignore[arg-type]
+    except GateFailed as exc:
+        console.print(render_gate(exc.result))
+        raise _gold_failure(exc) from None
+    console.print(render_gate(result))
+
+
+@gold_app.command("docs")
+def gold_docs() -> None:
+    """dbt's documentation site (lineage, columns, tests) and the quality gates' Data Docs."""
+    from spark_jobs.gold.dbt import DbtFailed
+    from spark_jobs.gold.pipeline import docs
+
+    try:
+        report = docs(get_settings())
+    except DbtFailed as exc:
+        raise _gold_failure(exc) from None
+    console.print(f"dbt docs: {report.dbt_site}", highlight=False)
+    console.print(f"quality gates: {report.quality_site or '(no gate has run yet)'}")
+
+
+@gold_app.command(
+    "dbt", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
+)
+def gold_dbt(context: typer.Context) -> None:
+    """Any dbt command on the gold project, at the endpoint: `shoplake gold dbt -- run -s x`."""
+    from spark_jobs.gold.dbt import GoldTarget, run_dbt
+
+    settings = get_settings()
+    run = run_dbt(settings, GoldTarget.of(settings), context.args, check=False)
+    console.print(run.output, markup=False, highlight=False)
+    if not run.ok:
+        raise typer.Exit(1)

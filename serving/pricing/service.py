@@ -39,7 +39,11 @@ from serving.pricing.schemas import (
     SkippedPublic,
 )
 from serving.unit_of_work import UnitOfWork
+from shoplake import outbox
 from shoplake.config import Settings
+from shoplake.events.pricing import PromotionCreated, PromotionDeleted, PromotionUpdated
+
+SOURCE = "/serving/pricing"
 
 
 class PricingError(StrEnum):
@@ -77,12 +81,21 @@ def _code_taken(code: str | None) -> ApiError:
     )
 
 
+def _state(row: RowMapping) -> dict[str, Any]:
+    """A promotion row as its events carry it."""
+    return {
+        "promotion_id": str(row["id"]),
+        **{name: row[name] for name in PromotionFields.model_fields},
+    }
+
+
 def create_promotion(conn: Connection, body: PromotionCreate) -> PromotionPublic:
     try:
         with conn.begin_nested():
             row = store.insert_promotion(conn, **body.model_dump())
     except sa.exc.IntegrityError as exc:  # the coupon code is unique
         raise _code_taken(body.coupon_code) from exc
+    outbox.record(conn, PromotionCreated.model_validate(_state(row)), SOURCE)
     return _promotion_public(row)
 
 
@@ -134,6 +147,11 @@ def update_promotion(conn: Connection, promotion_id: str, body: PromotionUpdate)
             updated = store.update_promotion(conn, promotion_id, **fields)
     except sa.exc.IntegrityError as exc:
         raise _code_taken(merged.coupon_code) from exc
+    outbox.record(
+        conn,
+        PromotionUpdated.model_validate({**_state(updated), "changed": sorted(fields)}),
+        SOURCE,
+    )
     counts = store.live_redemption_counts(conn, [promotion_id])
     return _promotion_public(updated, counts.get(promotion_id, 0))
 
@@ -150,6 +168,7 @@ def delete_promotion(conn: Connection, promotion_id: str) -> None:
             "orders used this promotion's coupon; set active=false instead of deleting it",
         )
     store.delete_promotion(conn, promotion_id)
+    outbox.record(conn, PromotionDeleted(promotion_id=promotion_id), SOURCE)
 
 
 # ---------------------------------------------------------------- quotes

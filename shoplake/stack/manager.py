@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from shoplake.config import Settings
+from shoplake.stack.dashboards import DashboardsService
 from shoplake.stack.elasticsearch import ElasticsearchService
 from shoplake.stack.kafka import KafkaService
 from shoplake.stack.mailpit import MailpitService
@@ -17,6 +18,7 @@ from shoplake.stack.process import StackError, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake.stack.sandbox_gateway import SandboxGatewayService
 from shoplake.stack.service import LocalService, ServiceStatus
+from shoplake.stack.spark_sql import SparkSqlService
 
 SERVICE_TYPES: tuple[type[LocalService], ...] = (
     PostgresService,
@@ -26,6 +28,8 @@ SERVICE_TYPES: tuple[type[LocalService], ...] = (
     SandboxGatewayService,
     MLflowService,
     MailpitService,
+    SparkSqlService,
+    DashboardsService,
 )
 
 # (service name, message) -> None; called from worker threads.

@@ -159,9 +159,16 @@ class LocalService(ABC):
             state, version = "unhealthy", None
         return ServiceStatus(self.name, state, self.port, pid, version, self.endpoint)
 
+    # How many times SHOPLAKE_SERVICE_START_TIMEOUT_S this service may take to become healthy.
+    start_timeout_scale: float = 1.0
+
+    @property
+    def start_timeout_s(self) -> float:
+        return self.settings.service_start_timeout_s * self.start_timeout_scale
+
     def _wait_healthy(self, pid: int, progress: Progress) -> None:
         started = time.monotonic()
-        deadline = started + self.settings.service_start_timeout_s
+        deadline = started + self.start_timeout_s
         while True:
             if not pid_alive(pid):
                 self.pid_file.unlink(missing_ok=True)
@@ -174,7 +181,7 @@ class LocalService(ABC):
             if time.monotonic() > deadline:
                 raise StackError(
                     f"{self.name} did not become healthy within "
-                    f"{self.settings.service_start_timeout_s:.0f}s (pid {pid} still runs). "
+                    f"{self.start_timeout_s:.0f}s (pid {pid} still runs). "
                     f"Last lines of {self.log_file}:\n{tail(self.log_file)}"
                 )
             progress(f"{self.name}: waiting for health ({time.monotonic() - started:.0f}s)")

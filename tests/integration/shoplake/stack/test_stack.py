@@ -16,7 +16,17 @@ from shoplake.stack.process import free_port, port_is_open
 from shoplake.stack.redis import RedisService
 from shoplake_cli.main import app
 
-SERVICES = ("postgres", "redis", "kafka", "elasticsearch", "sandbox-gateway", "mlflow", "mailpit")
+SERVICES = (
+    "postgres",
+    "redis",
+    "kafka",
+    "elasticsearch",
+    "sandbox-gateway",
+    "mlflow",
+    "mailpit",
+    "spark-sql",
+    "dashboards",
+)
 runner = CliRunner()
 
 
@@ -41,6 +51,8 @@ def test_versions_are_the_pinned_ones(stack: Stack) -> None:
     # MLflow's row says its version and the resident memory of its process tree.
     assert versions["mlflow"].startswith("3.17.2 (") and versions["mlflow"].endswith(" MiB)")
     assert versions["mailpit"] == "v1.33.1"  # the Makefile's MAILPIT_VERSION
+    assert versions["spark-sql"] == "4.2.0"  # pyspark's own Thrift server
+    assert versions["dashboards"].startswith("1.")  # Streamlit
 
 
 def test_up_twice_leaves_running_services_alone(stack: Stack) -> None:

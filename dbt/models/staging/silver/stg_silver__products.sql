@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('silver', 'products') }}
+),
+
+renamed as (
+    select
+        sku,
+        version,
+        name,
+        brand,
+        category_path,
+        price_cents,
+        currency,
+        status,
+        created_at,
+        price_changed_at,
+        discontinued_at,
+        updated_at,
+        element_at(category_path, 1) as category,
+        element_at(category_path, 2) as subcategory,
+        array_join(category_path, '/') as category_path_text
+    from source
+)
+
+select * from renamed
