@@ -23,6 +23,7 @@ import httpx
 import sqlalchemy as sa
 from rich.console import Console
 
+from demo import notify_story
 from demo.story import Story, _admin_headers, _ok
 from serving.fulfilment.intake import ShipmentIntake
 from serving.orders.tables import orders
@@ -195,11 +196,14 @@ def after_checkout_story(
 
         with story.step("outbox → Kafka") as notes:
             notes.append(f"{_publish(settings)} events published")
+        # The buyer is told of each step by e-mail and in the feed, like any shopper.
+        notify_story.after_relay(story.step, settings)
 
-    if console is not None:
-        table = story.table()
-        table.title = "after checkout: warehouse, carrier, archive"
-        console.print(table)
+        if console is not None:
+            table = story.table()
+            table.title = "after checkout: warehouse, carrier, archive"
+            console.print(table)
+        notify_story.show_mailbox(settings, api, shopper, email, console)
     return Chapter(story, order["id"], old["id"], labels)
 
 
