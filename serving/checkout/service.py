@@ -3,9 +3,11 @@ transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.p
 
 1. One transaction: claim the Idempotency-Key (a concurrent duplicate waits on the key's unique
    index until this commits, then sees the row), price the cart server-side (and its shipping
-   to the address, `pricing.shipping_for`: the total charged includes it), reserve the stock
-   (OutOfStock → 409 and the whole transaction rolls back: nothing reserved, key not kept), place
-   the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
+   to the address, `pricing.shipping_for`: the total charged includes it), place the order
+   PENDING_PAYMENT with OrderPlaced and CartCheckedOut, reserve the stock last (its row lock is
+   held until the commit; OutOfStock → 409 and the whole transaction rolls back: nothing
+   reserved, no order, key not kept); state `authorizing`. Before any of it, a SKU the stock
+   gate says is gone answers 409 from Redis (and one read of the key), writing nothing.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
 3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED
    (`confirmed`), and once that commits the cart is taken; declined → stock released, the
@@ -211,10 +213,6 @@ def _place(
         coupon_code = pricing.applied_coupon(quote)
         if coupon_code:  # the use is counted now, by the order, never by the cart
             pricing.hold_coupon(uow, coupon_code, user.user_id, order_id)
-        try:
-            inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
-        except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
-            raise inventory.as_api_error(exc) from exc
         orders.place(
             uow,
             order_id=order_id,
@@ -248,6 +246,12 @@ def _place(
             ),
             SOURCE,
         )
+        # Last: a hot SKU's row stays locked from its reservation to the commit, so nothing
+        # else of the transaction may run while it is held (buyers of it queue on that lock).
+        try:
+            inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
+        except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
+            raise inventory.as_api_error(exc) from exc
         requests.set_state(key, State.AUTHORIZING, order_id=order_id)
         uow.commit()
     return order_id, total_cents, quote.currency
