@@ -83,6 +83,14 @@ def _api_floor(r: Json, _b: Json, _quick: bool) -> list[Row]:
             baseline_name="minimal FastAPI",
             goal=Goal(">=", 0.5, on="ratio"),
         ),
+        Row(
+            "api_floor",
+            "minimal FastAPI + one Redis GET",
+            dig(r, "minimal_fastapi_with_redis_get", "requests_per_s"),
+            "req/s",
+            baseline=dig(r, "minimal_fastapi", "requests_per_s"),
+            baseline_name="minimal FastAPI",
+        ),
         Row("api_floor", "cached product GET p99", dig(r, "api", "p99_ms"), "ms"),
     ]
 

@@ -7,11 +7,26 @@ same uvicorn options as `shoplake serve`.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+import redis.asyncio
+from fastapi import FastAPI, Response
 
-app = FastAPI()
+from shoplake.config import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.redis = redis.asyncio.Redis.from_url(get_settings().redis_endpoint)
+    try:
+        yield
+    finally:
+        await app.state.redis.aclose()
+
+
+app = FastAPI(lifespan=lifespan)
 
 PRODUCT: dict[str, Any] = {
     "name": "Trail runner 2",
@@ -32,3 +47,10 @@ PRODUCT: dict[str, Any] = {
 @app.get("/v1/products/{sku}")
 async def product(sku: str) -> dict[str, Any]:
     return {"sku": sku, **PRODUCT}
+
+
+@app.get("/redis/{key}")
+async def one_redis_get(key: str) -> Response:
+    """The floor plus what a cache hit cannot avoid: one Redis GET on the event loop."""
+    value = await app.state.redis.get(key)
+    return Response(value or b"{}", media_type="application/json")
