@@ -48,9 +48,11 @@ def delivered(shop: MoneyPaths, quantity: int = 3) -> str:
     }
     body = CheckoutRequest.model_validate({"payment_token": "tok_ok", "shipping_address": address})
     order_id = checkout.checkout(shop.uow, claims, "order-key-1", body).body.order.id
+    # Delivered just now (the service's window runs on the real clock): the fake clock moves
+    # before the order does, or the delivery would date from the clock's fixed start.
+    shop.clock.now = datetime.now(UTC)
     for status in (OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
         orders.advance(shop.uow, order_id, status, None, STAFF)
-    shop.clock.now = datetime.now(UTC)  # delivered just now
     return order_id
 
 
