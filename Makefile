@@ -14,7 +14,7 @@ comma := ,
 # apt-get as root, through sudo otherwise; a clear message when neither is possible.
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] && echo "" || (command -v sudo >/dev/null && echo sudo -n) || echo NOSUDO)
 
-.PHONY: help setup system-packages service-user venv airflow mlflow jvm stripe-mock mailpit stack-up stack-down status demo test test-unit lint clean
+.PHONY: help setup system-packages service-user venv airflow mlflow jvm stripe-mock mailpit bombardier stack-up stack-down status demo test test-unit bench lint clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -111,6 +111,15 @@ $(STATE)/bin/mailpit:
 
 mailpit: $(STATE)/bin/mailpit  ## Mailpit into .shoplake/bin: the stack's SMTP server for notifications
 
+# bombardier (an HTTP load generator in Go) loads the API and its floor in benchmarks.api_floor:
+# a Python client would take a good share of the 2 cores it measures.
+BOMBARDIER_VERSION := v1.2.6
+$(STATE)/bin/bombardier:
+	@command -v go >/dev/null || { echo "error: Go is needed to build bombardier" >&2; exit 1; }
+	GOBIN=$(abspath $(STATE))/bin go install github.com/codesenberg/bombardier@$(BOMBARDIER_VERSION)
+
+bombardier: $(STATE)/bin/bombardier  ## bombardier into .shoplake/bin for the API benchmarks
+
 stack-up: setup mailpit  ## start Kafka, Elasticsearch, PostgreSQL, Redis and migrate the database
 	$(BIN)/shoplake stack up
 
@@ -128,6 +137,10 @@ test: stack-up stripe-mock  ## the whole suite against the real stack
 
 test-unit: venv  ## the tests that need no service
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+BENCH_ARGS ?=
+bench: stack-up bombardier  ## every benchmark, one table, benchmarks/results/summary.json (BENCH_ARGS=--quick)
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: venv  ## ruff, mypy, the house rules (import-linter contracts in pyproject.toml), sqlfluff on dbt
 	$(BIN)/ruff check .

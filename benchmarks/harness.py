@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -30,12 +31,26 @@ def api_server(workers: int = 1, relay: bool = False) -> Iterator[str]:
         yield base
 
 
+# Benchmarks that measure the API, not the rate limiter's refusals, lift every limit.
+GENEROUS_LIMITS: dict[str, object] = {
+    "rate_limit_auth_per_minute": 10**6,
+    "rate_limit_write_per_minute": 10**6,
+    "rate_limit_checkout_per_minute": 10**6,
+    "rate_limit_cart_per_minute": 10**6,
+    "rate_limit_behaviour_per_minute": 10**6,
+    "rate_limit_login_account_per_minute": 10**6,
+    "rate_limit_register_per_minute": 10**6,
+    "login_lockout_failures": 10**6,
+}
+
+
 @contextmanager
 def api_process(
-    workers: int = 1, relay: bool = False, **overrides: object
+    workers: int = 1, relay: bool = False, *, generous_limits: bool = True, **overrides: object
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`shoplake serve` in a child process on a free port, with settings `overrides`; yields
-    its base URL and the process (the uvicorn supervisor when `workers` > 1)."""
+    its base URL and the process (the uvicorn supervisor when `workers` > 1). Without
+    `generous_limits` the production rate limits stand."""
     port = free_port()
     argv = [
         sys.executable,
@@ -48,26 +63,22 @@ def api_process(
         str(workers),
         "--relay" if relay else "--no-relay",
     ]
-    # Benchmarks measure the API, not the rate limiter's refusals.
-    env = child_env(
-        rate_limit_auth_per_minute=10**6,
-        rate_limit_write_per_minute=10**6,
-        rate_limit_behaviour_per_minute=10**6,
-        rate_limit_login_account_per_minute=10**6,
-        rate_limit_register_per_minute=10**6,
-        login_lockout_failures=10**6,
+    settings: dict[str, object] = {
+        **(GENEROUS_LIMITS if generous_limits else {}),
         # The shared stack's outbox has rows no relay sends: readiness on the stores only.
-        readiness_gates='["postgres","redis"]',
-        log_level="WARNING",
+        "readiness_gates": '["postgres","redis"]',
+        "log_level": "WARNING",
         **overrides,
-    )
+    }
+    env = child_env(**settings)
     proc = subprocess.Popen(argv, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        # Generous: on a shared 2-core machine two workers' start-up can take a minute.
+        deadline = time.monotonic() + 180
         while True:
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
@@ -77,7 +88,32 @@ def api_process(
         yield base, proc
     finally:
         proc.terminate()
-        proc.wait(15)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+@contextmanager
+def profiled(pid: int, out: Path | None, rate: int = 200) -> Iterator[None]:
+    """py-spy samples process `pid` and its children (the uvicorn workers) while the block
+    runs, into `out` as collapsed stacks (`--format raw`: one line per stack and its count,
+    what flame graphs are drawn from); nothing when `out` is None."""
+    if out is None:
+        yield
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).with_name("py-spy")
+    argv = [str(spy), "record", "--pid", str(pid), "--subprocesses", "--format", "raw"]
+    argv += ["--rate", str(rate), "--nonblocking", "--output", str(out)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # let it attach
+    try:
+        yield
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
 
 
 def percentiles(samples_s: list[float]) -> dict[str, float]:

@@ -145,7 +145,7 @@ def run_fault(
     fault: str, settings: Settings, shoppers: int, admin: tuple[str, str]
 ) -> dict[str, Any]:
     stack = Stack(settings)
-    overrides: dict[str, object] = {
+    overrides: dict[str, Any] = {
         "orders_pending_grace_s": GRACE_S,
         "maintenance_interval_s": 2,
         "payment_breaker_open_s": 1,

@@ -172,6 +172,7 @@ def measure_freshness(settings: Settings, samples: int) -> dict[str, Any]:
             "outbox_relay_in_app": True,
             "outbox_relay_idle_s": 0.05,
             "rate_limit_write_per_minute": 10**6,
+            "rate_limit_cart_per_minute": 10**6,
             "rate_limit_auth_per_minute": 10**6,
         }
     )

@@ -42,8 +42,9 @@ def mark(dependency: Callable[..., Any], access: Access) -> Callable[..., Any]:
     return dependency
 
 
-def public() -> None:
-    """A route open to anyone: a decision, not an omission."""
+async def public() -> None:
+    """A route open to anyone: a decision, not an omission. (`async`: nothing to wait for, so
+    no hop to the thread pool that a plain `def` dependency costs.)"""
 
 
 mark(public, Access.PUBLIC)

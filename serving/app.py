@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import redis
+import redis.asyncio
 from fastapi import FastAPI
 
 from serving import health, middleware, operator
@@ -82,6 +83,20 @@ def _relay_role(relay: RelayThread | None) -> Callable[[], str | None]:
     return role
 
 
+def open_async_redis(settings: Settings) -> redis.asyncio.Redis:
+    """The same Redis for the event loop's own reads (`async def` routes). Its callers bound
+    each command with `asyncio.timeout(redis_socket_timeout_s)`: redis-py's own socket timeout
+    would wrap every write in `asyncio.wait_for`, a task per command."""
+    client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(
+        settings.redis_endpoint,
+        decode_responses=True,
+        max_connections=200,
+        socket_connect_timeout=settings.redis_connect_timeout_s,
+        health_check_interval=30,
+    )
+    return client
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     _configure_logging(settings)
@@ -91,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = make_engine(settings, pool_size=20)
         app.state.redis = open_redis(settings)
+        app.state.async_redis = open_async_redis(settings)
         app.state.rate_limiter = RateLimiter(app.state.redis)
         app.state.revoked_sessions = RevokedSessions(app.state.redis, settings)
         app.state.password_pool = PasswordPool(settings)
@@ -143,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.behaviour.stop()
             app.state.password_pool.close()
             app.state.redis.close()
+            await app.state.async_redis.aclose()
             app.state.engine.dispose()
 
     protected = settings.operator_endpoints_protected
@@ -151,6 +168,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description="Serving APIs of shoplake. Errors: {error: {code, message, details}}.",
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry hooks, off: the API exports Prometheus metrics itself, and
+        # left on they ask OpenTelemetry for its providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
         responses=ERROR_RESPONSES,
         # Admin-only docs are served by serving/operator.py behind AdminUser instead.
         docs_url=None if protected else "/docs",

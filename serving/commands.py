@@ -59,6 +59,8 @@ def serve(
         # uvicorn's loopback default; and no server header names the product.
         "proxy_headers": False,
         "server_header": False,
+        # A line per request costs a worker measurably (ARCHITECTURE.md, "Performance").
+        "access_log": settings.api_access_log,
     }
     if settings.api_workers > 1:
         uvicorn.run("serving.app:create_app", factory=True, workers=settings.api_workers, **common)  # type: ignore[arg-type]

@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import ipaddress
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated
 
 import redis
+import redis.asyncio
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Connection, Engine
 
@@ -17,7 +20,7 @@ from serving.access import Access, mark
 from serving.errors import ApiError, CommonError
 from serving.passwords import PasswordPool
 from serving.payments.deps import gateway_of
-from serving.ratelimit import RateLimiter
+from serving.ratelimit import Limiter
 from serving.revocation import RevokedSessions
 from serving.security import InvalidToken, Role, TokenClaims, decode_token
 from serving.unit_of_work import SqlUnitOfWork, UnitOfWork
@@ -26,12 +29,12 @@ from shoplake.config import Settings
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
@@ -43,25 +46,34 @@ def get_conn(request: Request) -> Iterator[Connection]:
         yield conn
 
 
-def get_redis(request: Request) -> redis.Redis:
+async def get_redis(request: Request) -> redis.Redis:
     client: redis.Redis = request.app.state.redis
     return client
 
 
+async def get_async_redis(request: Request) -> redis.asyncio.Redis:
+    client: redis.asyncio.Redis = request.app.state.async_redis
+    return client
+
+
+# The dependencies that only read app.state are `async def`: FastAPI runs a plain `def`
+# dependency in the thread pool, a hop per dependency per request for no I/O at all.
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 # scope="function": commit before the response is sent, so a client that reads right after
 # its write sees it (the default scope would run the commit after the response went out).
 ConnDep = Annotated[Connection, Depends(get_conn, scope="function")]
 RedisDep = Annotated[redis.Redis, Depends(get_redis)]
+# For the few `async def` routes whose hot path is one Redis read (the product cache).
+AsyncRedisDep = Annotated[redis.asyncio.Redis, Depends(get_async_redis)]
 
 
-def get_revoked(request: Request) -> RevokedSessions:
+async def get_revoked(request: Request) -> RevokedSessions:
     revoked: RevokedSessions = request.app.state.revoked_sessions
     return revoked
 
 
-def get_password_pool(request: Request) -> PasswordPool:
+async def get_password_pool(request: Request) -> PasswordPool:
     pool: PasswordPool = request.app.state.password_pool
     return pool
 
@@ -70,7 +82,26 @@ RevokedDep = Annotated[RevokedSessions, Depends(get_revoked)]
 PasswordPoolDep = Annotated[PasswordPool, Depends(get_password_pool)]
 
 
+def access_claims(request: Request, settings: Settings, token: str) -> TokenClaims:
+    """The access token's claims, decoded and checked once per request (the rate limiter and
+    the caller's dependency both need them); an invalid token raises InvalidToken each time."""
+    state = request.state
+    cached = getattr(state, "access_claims", None)
+    if cached is not None and cached[0] == token:
+        outcome: TokenClaims | InvalidToken = cached[1]
+    else:
+        try:
+            outcome = decode_token(settings, token, "access")
+        except InvalidToken as exc:
+            outcome = exc
+        state.access_claims = (token, outcome)
+    if isinstance(outcome, InvalidToken):
+        raise outcome
+    return outcome
+
+
 def _claims(
+    request: Request,
     settings: SettingsDep,
     revoked: RevokedDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -83,7 +114,7 @@ def _claims(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        claims = decode_token(settings, token, "access")
+        claims = access_claims(request, settings, token)
     except InvalidToken as exc:
         raise ApiError(
             401,
@@ -103,12 +134,17 @@ def _claims(
     return claims
 
 
-def _optional_claims(
+async def _optional_claims(
+    request: Request,
     settings: SettingsDep,
     revoked: RevokedDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> TokenClaims | None:
-    return _claims(settings, revoked, token) if token else None
+    # Anonymous reads (the catalogue's) cost no thread hop; a token's revocation check asks
+    # Redis, in the thread pool like every blocking call.
+    if not token:
+        return None
+    return await run_in_threadpool(_claims, request, settings, revoked, token)
 
 
 mark(_claims, Access.USER)
@@ -184,23 +220,40 @@ def client_ip(request: Request, settings: Settings) -> str:
     return hops[0] if hops else peer
 
 
+class Keying(StrEnum):
+    """Whose bucket a rule spends: `USER` the signed-in user's (the token's subject), else the
+    address's; `ADDRESS` always the address's (the rules that guard logins and registration,
+    so that no token, valid or not, moves a caller to another bucket)."""
+
+    USER = "user"
+    ADDRESS = "address"
+
+
+def limit_subject(keying: Keying, user_id: str | None, address: str) -> str:
+    """The bucket a request spends: many shoppers behind one address (a campus, a carrier's
+    NAT) each have their own when signed in; anonymous callers share their address's."""
+    if keying is Keying.USER and user_id is not None:
+        return f"user:{user_id}"
+    return f"ip:{address}"
+
+
 def rate_limited(
-    rule: str, per_minute: Callable[[Settings], int], *, per_user: bool = True
+    rule: str, per_minute: Callable[[Settings], int], *, keying: Keying = Keying.USER
 ) -> Callable[..., None]:
-    """A dependency that spends one token of the caller's bucket: the user's when `per_user`
-    and the token is valid, else the address's. Rules that guard logins and registration
-    count addresses only, so no token, valid or not, moves a caller to another bucket."""
+    """A dependency that spends one token of the caller's bucket (`limit_subject`); only a
+    valid access token names a user."""
 
     def check(
         request: Request,
         settings: SettingsDep,
         token: Annotated[str | None, Depends(oauth2_scheme)],
     ) -> None:
-        subject = f"ip:{client_ip(request, settings)}"
-        if per_user and token:
+        user_id: str | None = None
+        if keying is Keying.USER and token:
             with contextlib.suppress(InvalidToken):
-                subject = f"user:{decode_token(settings, token, 'access').user_id}"
-        limiter: RateLimiter = request.app.state.rate_limiter
+                user_id = access_claims(request, settings, token).user_id
+        subject = limit_subject(keying, user_id, client_ip(request, settings))
+        limiter: Limiter = request.app.state.rate_limiter
         decision = limiter.hit(rule, subject, per_minute(settings))
         if not decision.allowed:
             raise ApiError(
@@ -215,16 +268,20 @@ def rate_limited(
 
 
 AuthRateLimit = Depends(
-    rate_limited("auth", lambda s: s.rate_limit_auth_per_minute, per_user=False)
+    rate_limited("auth", lambda s: s.rate_limit_auth_per_minute, keying=Keying.ADDRESS)
 )
 RegisterRateLimit = Depends(
-    rate_limited("register", lambda s: s.rate_limit_register_per_minute, per_user=False)
+    rate_limited("register", lambda s: s.rate_limit_register_per_minute, keying=Keying.ADDRESS)
 )
 WriteRateLimit = Depends(rate_limited("write", lambda s: s.rate_limit_write_per_minute))
+# Checkout and cart writes have buckets of their own, per user: a sale's crowd behind one
+# address is not turned away, and a shopper's cart edits never eat into their checkouts.
+CheckoutRateLimit = Depends(rate_limited("checkout", lambda s: s.rate_limit_checkout_per_minute))
+CartRateLimit = Depends(rate_limited("cart", lambda s: s.rate_limit_cart_per_minute))
 BehaviourRateLimit = Depends(rate_limited("behaviour", lambda s: s.rate_limit_behaviour_per_minute))
 
 
-def get_unit_of_work(request: Request) -> UnitOfWork:
+async def get_unit_of_work(request: Request) -> UnitOfWork:
     """The money paths' unit of work for this request: each `with` of it is one transaction;
     the payment gateway is made (once per process) only if the request uses it."""
     state = request.app.state

@@ -69,6 +69,8 @@ class HealthMonitor:
         self._thread = threading.Thread(target=self._loop, name="health-monitor", daemon=True)
         self._kafka: KafkaAdminClient | None = None
         self._search: Any = None
+        # One client for the monitor's life: a new one per probe builds a TLS context each time.
+        self._http = httpx.Client(timeout=1.0)
 
     def start(self) -> None:
         self.probe()
@@ -81,6 +83,7 @@ class HealthMonitor:
             self._kafka.close()
         if self._search is not None:
             self._search.close()
+        self._http.close()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.settings.health_probe_interval_s):
@@ -157,7 +160,7 @@ class HealthMonitor:
         if self.settings.payment_gateway != "sandbox":
             return {"status": "ok", "detail": "not probed (an outside gateway)"}
         try:
-            response = httpx.get(f"{self.settings.sandbox_gateway_endpoint}/health", timeout=1.0)
+            response = self._http.get(f"{self.settings.sandbox_gateway_endpoint}/health")
             return {"status": "ok" if response.status_code == 200 else "error"}
         except httpx.HTTPError as exc:
             return {"status": "error", "error": type(exc).__name__}

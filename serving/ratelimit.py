@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import redis
 
@@ -36,6 +37,12 @@ return {allowed, tostring(wait)}
 class Decision:
     allowed: bool
     retry_after_s: int
+
+
+class Limiter(Protocol):
+    """What the rate-limit dependency spends a token of (an in-memory fake in unit tests)."""
+
+    def hit(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision: ...
 
 
 class RateLimiter:

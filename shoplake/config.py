@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     product_cache_ttl_s: int = 300
     rate_limit_auth_per_minute: int = 20
     rate_limit_write_per_minute: int = 240
+    # Per signed-in user (the token's subject), never per address: see ARCHITECTURE.md.
+    rate_limit_checkout_per_minute: int = Field(30, ge=1, description="checkouts per user")
+    rate_limit_cart_per_minute: int = Field(
+        240, ge=1, description="cart writes per user (per address when anonymous)"
+    )
     rate_limit_behaviour_per_minute: int = 600
     outbox_relay_in_app: bool = False
     outbox_relay_batch: int = 500
@@ -133,6 +138,11 @@ class Settings(BaseSettings):
     # The API's edge: input limits, sessions, abuse limits, passwords, resilience, the alarms
     # of a stalled pipeline (ARCHITECTURE.md, "The API's edge").
     api_workers: int = Field(1, ge=1, description="uvicorn workers (set by `shoplake serve`)")
+    api_access_log: bool = Field(
+        False,
+        description="uvicorn's line per request (off: /metrics counts requests per route and "
+        "status, and errors are logged with their request id)",
+    )
     api_max_body_bytes: int = Field(512 * 1024, ge=1024, description="larger bodies get a 413")
     api_body_drain_max_bytes: int = Field(
         64 * 1024 * 1024, ge=0, description="read and discard a too-large body up to this (no RST)"

@@ -22,7 +22,7 @@ from serving.cart.schemas import (
     CouponApply,
 )
 from serving.catalog.schemas import SKU_PATTERN
-from serving.deps import ConnDep, OptionalUser, RedisDep, SettingsDep, WriteRateLimit
+from serving.deps import CartRateLimit, ConnDep, OptionalUser, RedisDep, SettingsDep
 from serving.errors import ApiError, CommonError
 
 # Anonymous shoppers have carts too (by cart token); a token makes it the user's cart.
@@ -90,7 +90,7 @@ def get_cart(
     return _respond(response, service.get_cart(conn, redis, settings, ref))
 
 
-@router.post("/cart/items", dependencies=[WriteRateLimit])
+@router.post("/cart/items", dependencies=[CartRateLimit])
 def add_item(
     body: CartItemAdd,
     response: Response,
@@ -107,7 +107,7 @@ def add_item(
     return _respond(response, cart)
 
 
-@router.patch("/cart/items/{sku}", dependencies=[WriteRateLimit])
+@router.patch("/cart/items/{sku}", dependencies=[CartRateLimit])
 def update_item(
     sku: SkuPath,
     body: CartItemUpdate,
@@ -124,7 +124,7 @@ def update_item(
     return _respond(response, cart)
 
 
-@router.delete("/cart/items/{sku}", dependencies=[WriteRateLimit])
+@router.delete("/cart/items/{sku}", dependencies=[CartRateLimit])
 def remove_item(
     sku: SkuPath,
     response: Response,
@@ -140,7 +140,7 @@ def remove_item(
     return _respond(response, cart)
 
 
-@router.post("/cart/coupon", dependencies=[WriteRateLimit])
+@router.post("/cart/coupon", dependencies=[CartRateLimit])
 def apply_coupon(
     body: CouponApply,
     response: Response,
@@ -158,7 +158,7 @@ def apply_coupon(
     return _respond(response, cart)
 
 
-@router.delete("/cart/coupon", dependencies=[WriteRateLimit])
+@router.delete("/cart/coupon", dependencies=[CartRateLimit])
 def remove_coupon(
     response: Response,
     user: OptionalUser,

@@ -8,10 +8,14 @@ which clears an entry that a concurrent reader refilled with the old row before 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import dataclass
 from typing import cast
 
+import orjson
 import redis
+import redis.asyncio
 from pydantic import ValidationError
 
 from serving.catalog.schemas import ProductPublic
@@ -38,6 +42,57 @@ def get_many(client: redis.Redis, skus: list[str]) -> dict[str, ProductPublic]:
         except ValidationError:
             log.warning("product cache entry for %s is unreadable; reading Postgres", sku)
     return found
+
+
+_FIELDS = frozenset(ProductPublic.model_fields)
+
+
+@dataclass(frozen=True)
+class CachedProduct:
+    """A cached product as its JSON text, ready to send as is, and the two fields a read
+    decides on (who may see it, its ETag)."""
+
+    body: bytes
+    status: str
+    version: int
+
+
+def get_json(client: redis.Redis, sku: str) -> CachedProduct | None:
+    """The cached product's JSON, read for what the answer needs only: no model is built,
+    none is serialised again. An entry that is not a product's JSON counts as a miss."""
+    try:
+        raw = cast(str | None, client.get(product_cache_key(sku)))
+    except redis.RedisError as exc:
+        log.warning("product cache unavailable on read: %s", exc)
+        return None
+    return _cached(sku, raw)
+
+
+async def get_json_async(
+    client: redis.asyncio.Redis, sku: str, timeout_s: float
+) -> CachedProduct | None:
+    """`get_json` on the event loop (the catalogue's hot read needs no thread), given up on
+    after `timeout_s` like any Redis command of the API."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            raw = cast(str | None, await client.get(product_cache_key(sku)))
+    except (redis.RedisError, TimeoutError) as exc:
+        log.warning("product cache unavailable on read: %s", exc)
+        return None
+    return _cached(sku, raw)
+
+
+def _cached(sku: str, raw: str | None) -> CachedProduct | None:
+    if raw is None:
+        return None
+    try:
+        entry = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        entry = None
+    if not isinstance(entry, dict) or entry.keys() != _FIELDS or entry["sku"] != sku:
+        log.warning("product cache entry for %s is unreadable; reading Postgres", sku)
+        return None
+    return CachedProduct(raw.encode(), str(entry["status"]), int(entry["version"]))
 
 
 def put_many(client: redis.Redis, products: list[ProductPublic], ttl_s: int) -> None:

@@ -6,11 +6,14 @@ Other domains (cart, pricing, wishlist) read products only through `get_product`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
+import anyio.to_thread
 import redis
+import redis.asyncio
 from sqlalchemy import Connection, Engine, RowMapping
 
 from serving.catalog import cache, store
@@ -83,6 +86,53 @@ def get_product(
     if product is None or (product.status == "draft" and not is_admin):
         raise not_found("product", sku)
     return product
+
+
+def get_product_json(
+    engine: Engine, client: redis.Redis, settings: Settings, sku: str, *, is_admin: bool
+) -> cache.CachedProduct:
+    """`get_product` as the JSON the route sends: a cache hit goes out as the bytes Redis
+    holds (the hot path of the catalogue: no Postgres, no model, no serialisation)."""
+    return _visible(sku, cache.get_json(client, sku), is_admin) or _loaded_json(
+        engine, client, settings, sku, is_admin
+    )
+
+
+async def get_product_json_async(
+    engine: Engine,
+    client: redis.Redis,
+    async_client: redis.asyncio.Redis,
+    settings: Settings,
+    sku: str,
+    *,
+    is_admin: bool,
+) -> cache.CachedProduct:
+    """`get_product_json` with the cache read on the event loop; a miss reads Postgres (and
+    fills the cache) in a worker thread."""
+    found = _visible(
+        sku,
+        await cache.get_json_async(async_client, sku, settings.redis_socket_timeout_s),
+        is_admin,
+    )
+    if found is not None:
+        return found
+    load = functools.partial(_loaded_json, engine, client, settings, sku, is_admin)
+    return await anyio.to_thread.run_sync(load)
+
+
+def _visible(
+    sku: str, cached: cache.CachedProduct | None, is_admin: bool
+) -> cache.CachedProduct | None:
+    if cached is not None and cached.status == "draft" and not is_admin:
+        raise not_found("product", sku)
+    return cached
+
+
+def _loaded_json(
+    engine: Engine, client: redis.Redis, settings: Settings, sku: str, is_admin: bool
+) -> cache.CachedProduct:
+    product = get_product(engine, client, settings, sku, is_admin=is_admin)
+    return cache.CachedProduct(product.model_dump_json().encode(), product.status, product.version)
 
 
 def _cache_first(

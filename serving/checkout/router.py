@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Response
 
 from serving.checkout import service
 from serving.checkout.schemas import IDEMPOTENCY_KEY_PATTERN, CheckoutPublic, CheckoutRequest
-from serving.deps import CurrentUser, UnitOfWorkDep, WriteRateLimit
+from serving.deps import CheckoutRateLimit, CurrentUser, UnitOfWorkDep
 from serving.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/v1", tags=["checkout"])
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1", tags=["checkout"])
 @router.post(
     "/checkout",
     status_code=201,
-    dependencies=[WriteRateLimit],
+    dependencies=[CheckoutRateLimit],
     responses={
         200: {"model": CheckoutPublic, "description": "the same key again: the same order"},
         202: {"model": CheckoutPublic, "description": "the same key while payment is running"},

@@ -3,9 +3,11 @@ transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.p
 
 1. One transaction: claim the Idempotency-Key (a concurrent duplicate waits on the key's unique
    index until this commits, then sees the row), price the cart server-side (and its shipping
-   to the address, `pricing.shipping_for`: the total charged includes it), reserve the stock
-   (OutOfStock → 409 and the whole transaction rolls back: nothing reserved, key not kept), place
-   the order PENDING_PAYMENT with OrderPlaced and CartCheckedOut; state `authorizing`.
+   to the address, `pricing.shipping_for`: the total charged includes it), place the order
+   PENDING_PAYMENT with OrderPlaced and CartCheckedOut, reserve the stock last (its row lock is
+   held until the commit; OutOfStock → 409 and the whole transaction rolls back: nothing
+   reserved, no order, key not kept); state `authorizing`. Before any of it, a SKU the stock
+   gate says is gone answers 409 from Redis (and one read of the key), writing nothing.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
 3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED
    (`confirmed`), and once that commits the cart is taken; declined → stock released, the
@@ -40,7 +42,12 @@ from sqlalchemy import Engine
 
 from serving.cart import service as cart
 from serving.checkout.schemas import CheckoutPublic, CheckoutRequest
-from serving.checkout.store import CheckoutStore, SqlCheckoutStore
+from serving.checkout.store import (
+    CheckoutStore,
+    PlacingMarks,
+    RedisPlacingMarks,
+    SqlCheckoutStore,
+)
 from serving.errors import ApiError, not_found
 from serving.inventory import service as inventory
 from serving.inventory.domain import OutOfStock
@@ -61,6 +68,7 @@ from shoplake.events.cart import CartCheckedOut
 
 SOURCE = "/serving/checkout"
 STORE = "checkout"
+PLACING = "checkout.placing"
 log = logging.getLogger(__name__)
 
 
@@ -100,6 +108,23 @@ def request_hash(user_id: str, body: CheckoutRequest) -> str:
 
 def _store(uow: UnitOfWork) -> CheckoutStore:
     return uow.store(STORE, SqlCheckoutStore.on)
+
+
+def _placing(uow: UnitOfWork) -> PlacingMarks:
+    return uow.store(PLACING, RedisPlacingMarks.on)
+
+
+def _sold_out_early(
+    uow: UnitOfWork, requests: CheckoutStore, key: str, items: list[tuple[str, int]]
+) -> list[str]:
+    """The SKUs the stock gate says are gone, when that is the answer for this key: in a sale
+    most attempts end here, on Redis and one read by primary key, with no write, no row lock
+    and no pricing. A key that was placed before (committed) or is being placed (marked)
+    is answered as it always is, by the full path: the same key, the same order."""
+    sold_out = inventory.sold_out_at_gate(uow, items)
+    if not sold_out or _placing(uow).marked(key) or requests.get(key) is not None:
+        return []
+    return sold_out
 
 
 def checkout(uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest) -> Outcome:
@@ -154,6 +179,12 @@ def _place(
     fingerprint = request_hash(user.user_id, body)
     with uow:
         requests = _store(uow)
+        cart_id, state = cart.cart_to_check_out(uow, user.user_id)
+        items = [(line.sku, line.quantity) for line in state.lines]
+        sold_out = _sold_out_early(uow, requests, key, items)
+        if sold_out:
+            raise inventory.as_api_error(OutOfStock(sold_out))
+        _placing(uow).mark(key)  # before the claim: a duplicate from now on waits for its row
         if not requests.claim(key, user.user_id, fingerprint):
             existing = requests.get(key)
             if existing is not None:
@@ -165,10 +196,8 @@ def _place(
                     )
                 return _replay_order(uow, existing.order_id)
             raise ApiError(409, CheckoutError.PAYMENT_PENDING, "this checkout is being placed")
-        cart_id, state = cart.cart_to_check_out(uow, user.user_id)
         if not state.lines:
             raise ApiError(422, CheckoutError.CART_EMPTY, "the cart is empty")
-        items = [(line.sku, line.quantity) for line in state.lines]
         priced = pricing.price_for_checkout(uow, items, state.coupon)
         if priced.unavailable:
             raise ApiError(
@@ -184,10 +213,6 @@ def _place(
         coupon_code = pricing.applied_coupon(quote)
         if coupon_code:  # the use is counted now, by the order, never by the cart
             pricing.hold_coupon(uow, coupon_code, user.user_id, order_id)
-        try:
-            inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
-        except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
-            raise inventory.as_api_error(exc) from exc
         orders.place(
             uow,
             order_id=order_id,
@@ -221,6 +246,12 @@ def _place(
             ),
             SOURCE,
         )
+        # Last: a hot SKU's row stays locked from its reservation to the commit, so nothing
+        # else of the transaction may run while it is held (buyers of it queue on that lock).
+        try:
+            inventory.reserve(uow, order_id, items, inventory.expiry(uow.settings))
+        except OutOfStock as exc:  # leaving without commit: no hold, no order, key not kept
+            raise inventory.as_api_error(exc) from exc
         requests.set_state(key, State.AUTHORIZING, order_id=order_id)
         uow.commit()
     return order_id, total_cents, quote.currency

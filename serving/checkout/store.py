@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import redis
 import sqlalchemy as sa
 from sqlalchemy import Connection
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -77,3 +78,34 @@ class SqlCheckoutStore:
             .where(checkout_requests.c.idempotency_key == key)
             .values(**values)
         )
+
+
+class PlacingMarks(Protocol):
+    """Keys whose checkout went past the sold-out check and is being placed (Redis): a
+    concurrent duplicate of such a key must wait for its row, never answer "sold out"."""
+
+    def mark(self, key: str) -> None: ...
+
+    def marked(self, key: str) -> bool: ...
+
+
+class RedisPlacingMarks:
+    # Longer than any step 1 transaction; past it the key's row is committed (or never was).
+    TTL_S = 300
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def on(cls, uow: SqlUnitOfWork) -> RedisPlacingMarks:
+        return cls(uow.redis)
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return f"checkout:placing:{{{key}}}"
+
+    def mark(self, key: str) -> None:
+        self.client.set(self._key(key), "1", ex=self.TTL_S)
+
+    def marked(self, key: str) -> bool:
+        return bool(self.client.exists(self._key(key)))

@@ -127,6 +127,21 @@ def _follow(uow: UnitOfWork, before: StockLevel, after: StockLevel) -> None:
 # ---------------------------------------------------------------- checkout's calls
 
 
+def sold_out_at_gate(uow: UnitOfWork, lines: Sequence[tuple[str, int]]) -> list[str]:
+    """The SKUs among `lines` the gate holds fewer units of than asked: Redis only, one MGET,
+    nothing taken. Empty without a gate or for SKUs it does not track. A refusal can be
+    trusted (the gate never runs ahead of the ledger, see `rebuild_gate`); a pass cannot:
+    `reserve` decides."""
+    gate = _gate(uow)
+    if gate is None or not lines:
+        return []
+    merged = domain.merge_lines(lines)
+    levels = gate.levels([sku for sku, _ in merged])
+    return [
+        sku for sku, quantity in merged if (left := levels[sku]) is not None and left < quantity
+    ]
+
+
 def reserve(
     uow: UnitOfWork,
     order_id: str,

@@ -13,6 +13,8 @@ def generous_limits(settings: Settings) -> Settings:
         update={
             "rate_limit_auth_per_minute": 100_000,
             "rate_limit_write_per_minute": 100_000,
+            "rate_limit_checkout_per_minute": 100_000,
+            "rate_limit_cart_per_minute": 100_000,
             "rate_limit_behaviour_per_minute": 100_000,
             "rate_limit_login_account_per_minute": 100_000,
             "rate_limit_register_per_minute": 100_000,

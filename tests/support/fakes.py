@@ -16,6 +16,7 @@ from serving.payments.gateway import (
     PaymentResult,
     PaymentStatus,
 )
+from serving.ratelimit import Decision
 
 
 class SimulatedCrash(RuntimeError):
@@ -129,3 +130,17 @@ def injected_gateway(client: Any, gateway: G) -> Iterator[G]:
         yield gateway
     finally:
         state.payment_gateway = before
+
+
+class InMemoryLimiter:
+    """The rate limiter's contract (`serving.ratelimit.Limiter`) in memory: a fixed budget of
+    `per_minute` hits per (rule, subject), with no refill, and every hit remembered."""
+
+    def __init__(self) -> None:
+        self.spent: Counter[tuple[str, str]] = Counter()
+
+    def hit(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision:
+        if self.spent[(rule, subject)] + cost > per_minute:
+            return Decision(False, 60)
+        self.spent[(rule, subject)] += cost
+        return Decision(True, 0)

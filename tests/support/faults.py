@@ -42,6 +42,8 @@ FAULT_SETTINGS: dict[str, object] = {
     "readiness_gates": '["postgres","redis"]',
     "rate_limit_auth_per_minute": 10**6,
     "rate_limit_write_per_minute": 10**6,
+    "rate_limit_checkout_per_minute": 10**6,
+    "rate_limit_cart_per_minute": 10**6,
     "rate_limit_login_account_per_minute": 10**6,
     "rate_limit_register_per_minute": 10**6,
     "login_lockout_failures": 10**6,

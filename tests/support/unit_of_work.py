@@ -180,6 +180,19 @@ class FakeUnitOfWork:
 # ---------------------------------------------------------------- in-memory stores
 
 
+class FakePlacingMarks:
+    """Checkout's marks of keys being placed (Redis in production: not transactional)."""
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    def mark(self, key: str) -> None:
+        self.keys.add(key)
+
+    def marked(self, key: str) -> bool:
+        return key in self.keys
+
+
 class FakeCheckoutStore:
     def __init__(self) -> None:
         self.requests: dict[str, CheckoutRecord] = {}
@@ -834,6 +847,7 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
     clock = Clock()
     parts = {
         "checkout": FakeCheckoutStore(),
+        "checkout.placing": FakePlacingMarks(),
         "orders": FakeOrderStore(clock),
         "payments": FakePaymentStore(),
         "inventory": FakeInventoryStore(clock),
@@ -849,7 +863,13 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
         gateway=gateway,
         settings=settings or Settings(_env_file=None, stock_gate_enabled=False),
         stores={**parts, "inventory.gate": None},
-        non_transactional=("cart", "inventory.gate", "archive", "fulfilment.carrier"),
+        non_transactional=(
+            "cart",
+            "checkout.placing",
+            "inventory.gate",
+            "archive",
+            "fulfilment.carrier",
+        ),
         shared=(clock,),
     )
     return MoneyPaths(
