@@ -4,6 +4,7 @@ its e-mail (through the outbox and the consumer to Mailpit)."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -164,6 +165,10 @@ def test_the_feed_pages_counts_unread_and_marks_read(
     assert client.get(FEED, headers=other_customer.headers).json()["unread_count"] == 1
 
 
+def _without_boundaries(raw: str) -> str:
+    return re.sub(r"=+\d+==", "", raw)
+
+
 def test_a_registration_with_a_taken_email_tells_the_owner_once_and_leaks_nothing(
     api_settings: Settings,
     engine: Engine,
@@ -221,6 +226,7 @@ def test_a_registration_with_a_taken_email_tells_the_owner_once_and_leaks_nothin
         token = login.json()["access_token"]
         for secret in (*attempts, PASSWORD, token):
             assert secret not in raw and secret not in caplog.text
-        assert card_numbers_in(raw) == []
+        # MIME boundaries are 19 random digits (Luhn-valid one time in ten): not message text.
+        assert card_numbers_in(_without_boundaries(raw)) == []
     finally:
         mailbox.close()
