@@ -8,6 +8,7 @@ the caller, and a test or an Airflow task gets the same run a person gets on the
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import time
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from shoplake.config import REPO_ROOT, Settings, child_env
+
+log = logging.getLogger(__name__)
 
 PROJECT_DIR = REPO_ROOT / "dbt"
 FAILED = frozenset({"error", "fail", "runtime error"})
@@ -128,6 +131,35 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / "dbt")
 
 
+# Errors of the endpoint's Thrift session, not of the SQL: the Spark Thrift Server now and then
+# fails to close a session (a Hive class pyspark does not ship), and dbt marks that node as
+# errored although its statement ran. Such nodes are run again once, by `dbt retry`.
+SESSION_ERRORS = ("TCloseSessionResp", "TTransportException", "NoClassDefFoundError")
+RETRIED_COMMANDS = frozenset({"build", "run", "test", "seed", "snapshot"})
+
+
+def _lost_to_the_session(run: DbtRun) -> bool:
+    bad = run.failures
+    return bool(bad) and all(
+        node.status == "error" and any(e in (node.message or "") for e in SESSION_ERRORS)
+        for node in bad
+    )
+
+
+def _with_retry(first: DbtRun, retry: DbtRun) -> DbtRun:
+    """The first run's results, with the retried nodes' new ones in their place."""
+    again = {node.unique_id: node for node in retry.results}
+    kept = tuple(again.pop(node.unique_id, node) for node in first.results)
+    return DbtRun(
+        command=first.command,
+        returncode=retry.returncode,
+        seconds=first.seconds + retry.seconds,
+        results=kept + tuple(again.values()),
+        output=first.output + retry.output,
+        artifacts=first.artifacts,
+    )
+
+
 def run_dbt(
     settings: Settings,
     target: GoldTarget,
@@ -142,6 +174,21 @@ def run_dbt(
     results_file = artifacts / "run_results.json"
     results_file.unlink(missing_ok=True)
     artifacts.mkdir(parents=True, exist_ok=True)
+    run = _invoke(settings, target, args, timeout_s)
+    if not run.ok and args and args[0] in RETRIED_COMMANDS and _lost_to_the_session(run):
+        log.warning(
+            "dbt: %d node(s) lost to the endpoint's session; retrying them", len(run.failures)
+        )
+        run = _with_retry(run, _invoke(settings, target, ["retry"], timeout_s))
+    if check and not run.ok:
+        raise DbtFailed(run)
+    return run
+
+
+def _invoke(
+    settings: Settings, target: GoldTarget, args: Sequence[str], timeout_s: float
+) -> DbtRun:
+    artifacts = target_dir(settings, target)
     began = time.perf_counter()
     done = subprocess.run(
         [dbt_executable(), *args],
@@ -152,17 +199,14 @@ def run_dbt(
         timeout=timeout_s,
         check=False,
     )
-    run = DbtRun(
+    return DbtRun(
         command=tuple(args),
         returncode=done.returncode,
         seconds=time.perf_counter() - began,
-        results=_results(results_file),
+        results=_results(artifacts / "run_results.json"),
         output=done.stdout + done.stderr,
         artifacts=artifacts,
     )
-    if check and not run.ok:
-        raise DbtFailed(run)
-    return run
 
 
 def _results(path: Path) -> tuple[NodeResult, ...]:

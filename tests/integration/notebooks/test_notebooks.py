@@ -18,13 +18,20 @@ SPEC = HistorySpec(users=300, products=20, categories=4, segments=2, days=70, se
 
 
 @pytest.mark.parametrize("name", ["recommendations", "forecasting"])
-def test_the_notebook_runs(name: str, stack: Stack, tmp_path: Path) -> None:
+def test_the_notebook_runs(
+    name: str, stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel inherits this process's environment, where an earlier test's library may
+    # have chosen a headless matplotlib backend: a notebook shows its plots inline.
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     root, _ = planted_lake(tmp_path / "lake", SPEC)
     notebook = jupytext.read(REPO_ROOT / "notebooks" / f"{name}.py")
     parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     parameters.source = parameters.source.replace('lake_root = ""', f"lake_root = {root!r}")
     kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(tmp_path / "kernel"))
-    NotebookClient(notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(REPO_ROOT)}}).execute()
+    NotebookClient(
+        notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(REPO_ROOT)}}
+    ).execute()
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     assert any(o.get("output_type") == "display_data" for o in outputs)  # the plot
