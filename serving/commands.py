@@ -4,7 +4,6 @@ command."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import typer
 
 from shoplake.commands.common import console, fail
-from shoplake.config import get_settings
+from shoplake.config import get_settings, override_settings
 
 outbox_app = typer.Typer(help="The transactional outbox.")
 users_app = typer.Typer(help="Accounts administration.")
@@ -46,11 +45,8 @@ def serve(
         }.items()
         if value is not None
     }
-    # Workers are fresh processes that build their app from the environment's settings: the
-    # options go there, not only into this process's settings object.
-    os.environ.update({f"SHOPLAKE_{name.upper()}": str(value) for name, value in overrides.items()})
-    get_settings.cache_clear()
-    settings = get_settings()
+    # Workers are fresh processes that build their app from the environment's settings.
+    settings = override_settings(overrides)
     common: dict[str, object] = {
         "host": settings.api_host,
         "port": settings.api_port,

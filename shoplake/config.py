@@ -479,6 +479,15 @@ def get_settings() -> Settings:
     return Settings()
 
 
+def override_settings(overrides: dict[str, object]) -> Settings:
+    """Apply `overrides` (setting name → value) to this process's environment and return the
+    settings read anew: child processes (e.g. uvicorn's workers) build theirs from the
+    environment, so an option given on the command line reaches every one of them."""
+    os.environ.update({f"SHOPLAKE_{name.upper()}": str(value) for name, value in overrides.items()})
+    get_settings.cache_clear()
+    return get_settings()
+
+
 # Libraries that phone home unless told not to (MLflow's telemetry reads both names once, at
 # import): set before any of them is imported, here and in every child process they run in.
 QUIET_ENV = {
