@@ -191,6 +191,46 @@ def _ingest(r: Json, _b: Json, _quick: bool) -> list[Row]:
     ]
 
 
+def _gold(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    n = "gold"
+    gold_cents, postgres_cents = dig(r, "reconciliation", "gold_cents"), dig(
+        r, "reconciliation", "postgres_cents"
+    )
+    off = None if gold_cents is None or postgres_cents is None else gold_cents - postgres_cents
+    return [
+        Row(
+            n,
+            "history generated",
+            dig(r, "history", "events_per_second"),
+            "events/s",
+            goal=Goal(">=", 20_000),
+        ),
+        Row(n, "full dbt build", dig(r, "full_build", "dbt_seconds"), "s", goal=Goal("<", 600)),
+        Row(
+            n,
+            "incremental dbt build, one more day",
+            dig(r, "incremental_build", "dbt_seconds"),
+            "s",
+            goal=Goal("<", 120),
+        ),
+        Row(
+            n,
+            "dashboard queries p95 (DuckDB)",
+            dig(r, "dashboard_queries", "overall", "p95_ms"),
+            "ms",
+            goal=Goal("<", 500),
+        ),
+        Row(n, "net revenue, gold − Postgres", off, "cents", goal=Goal("==", 0)),
+        Row(
+            n,
+            "days gold ≠ silver",
+            dig(r, "reconciliation", "gold_vs_silver_days_off"),
+            "",
+            goal=Goal("==", 0),
+        ),
+    ]
+
+
 def _one(name: str, figure: str, *path: str | int, unit: str = "") -> Extract:
     def extract(r: Json, _b: Json, _quick: bool) -> list[Row]:
         return [Row(name, figure, dig(r, *path), unit)]
@@ -260,6 +300,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         _one("order_archive", "archived rows/s", "rows_per_s", unit="/s"),
     ),
     Benchmark("imports", ("--rows", "10000"), (), _imports),
+    Benchmark(
+        "gold",
+        ("--days", "14", "--users", "300", "--products", "120", "--rounds", "5"),
+        (),
+        _gold,
+    ),
     Benchmark("models", ("--quick", "--no-spark"), (), _elapsed("models")),
     Benchmark("outages", ("--shoppers", "60"), (), _elapsed("outages"), by_default=False),
 )
