@@ -191,10 +191,24 @@ def _ingest(r: Json, _b: Json, _quick: bool) -> list[Row]:
     ]
 
 
+def _producer(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    return [
+        Row(
+            "producer",
+            "Kafka producer, C CRC-32C",
+            dig(r, "c_crc", "events_per_s"),
+            "events/s",
+            baseline=dig(r, "python_crc", "events_per_s"),
+            baseline_name="same producer, pure-Python CRC",
+        )
+    ]
+
+
 def _gold(r: Json, _b: Json, _quick: bool) -> list[Row]:
     n = "gold"
-    gold_cents, postgres_cents = dig(r, "reconciliation", "gold_cents"), dig(
-        r, "reconciliation", "postgres_cents"
+    gold_cents, postgres_cents = (
+        dig(r, "reconciliation", "gold_cents"),
+        dig(r, "reconciliation", "postgres_cents"),
     )
     off = None if gold_cents is None or postgres_cents is None else gold_cents - postgres_cents
     return [
@@ -220,7 +234,7 @@ def _gold(r: Json, _b: Json, _quick: bool) -> list[Row]:
             "ms",
             goal=Goal("<", 500),
         ),
-        Row(n, "net revenue, gold − Postgres", off, "cents", goal=Goal("==", 0)),
+        Row(n, "net revenue, gold minus Postgres", off, "cents", goal=Goal("==", 0)),
         Row(
             n,
             "days gold ≠ silver",
@@ -280,6 +294,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         (),
         _one("search_relevance", "NDCG@10", "ndcg_at_10"),
     ),
+    Benchmark("producer", ("--events", "10000"), (), _producer),
     Benchmark("ingest", ("--events", "20000", "--no-scale"), ("--no-scale",), _ingest),
     Benchmark(
         "fulfilment_consumer",
