@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Goal, Row, Run, summary, table
+from benchmarks.report import Goal, Row, Run, kept_runs, summary, table
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -386,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], help="repeatable")
     parser.add_argument("--list", action="store_true", help="the benchmarks and their sizes")
     parser.add_argument("--summary", type=Path, default=RESULTS / "summary.json")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the summary's rows of the benchmarks not run now (refresh a few)",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for b in BENCHMARKS:
@@ -409,9 +414,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     load = [round(x, 2) for x in os.getloadavg()]
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": load}
-    report = summary(
-        runs, size=size, machine=machine, at=datetime.now(UTC).isoformat(timespec="seconds")
-    )
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    if args.merge and args.summary.exists():
+        previous = json.loads(args.summary.read_text())
+        refreshed = ", ".join(run.benchmark for run in runs)
+        machine["merged"] = f"{refreshed} at {at}; the others from {previous.get('at', '?')}"
+        runs = kept_runs(previous, runs) + runs
+    report = summary(runs, size=size, machine=machine, at=at)
     args.summary.parent.mkdir(parents=True, exist_ok=True)
     args.summary.write_text(json.dumps(report, indent=2))
     print(f"load average {load}; summary written to {args.summary}")

@@ -19,7 +19,9 @@ from shoplake.config import Settings
 
 # A small history: two weeks of 300 shoppers over 120 products (seconds to simulate and land).
 DEMO_HISTORY = HistoryParams(days=14, users=300, products=120, seed=11)
-DEMO_MARTS = ("+sales_daily", "+funnel_daily", "+finance_revenue_reconciliation")
+# The marts the chapter shows, and the parents the gold gate checks them against (a customer
+# of every order must be in dim_customers).
+DEMO_MARTS = ("+sales_daily", "+funnel_daily", "+finance_revenue_reconciliation", "+dim_customers")
 # What the chapter suggests an analyst types (and runs the first against the endpoint).
 ENDPOINT_EXAMPLE = "select count(*) from gold.fct_orders"
 DUCKDB_EXAMPLE = "select * from gold.sales_daily limit 5"
