@@ -68,6 +68,10 @@ def produce_events(
 # A bounded run (one that stops when idle) that has no partition after this long gives up with
 # an error instead of waiting forever: a topic that does not exist, a stuck group.
 JOIN_TIMEOUT_S = 120.0
+# kafka-python 3.0 now and then never completes the rejoin that follows a first, empty
+# assignment (the group's metadata was not there yet): the member sits without partitions and
+# stops heartbeating. A bounded run that has none this long after connecting starts afresh.
+REJOIN_AFTER_S = 20.0
 
 
 def consume(
@@ -78,6 +82,7 @@ def consume(
     stop: threading.Event,
     stop_after_idle_s: float | None = None,
     join_timeout_s: float = JOIN_TIMEOUT_S,
+    rejoin_after_s: float = REJOIN_AFTER_S,
 ) -> None:
     """The consumers' loop: `step` polls, handles and commits, and says how much it did.
 
@@ -85,8 +90,10 @@ def consume(
     once partitions are assigned. Any failure closes the consumer (its uncommitted records are
     fetched again by the next one) and reconnects with a backoff up to 10 s, so a consumer lives
     through broker, database and search restarts. A bounded run raises TimeoutError when no
-    partition came within `join_timeout_s`."""
+    partition came within `join_timeout_s`, and reconnects when none came `rejoin_after_s`
+    after connecting (see REJOIN_AFTER_S)."""
     consumer: KafkaConsumer | None = None
+    connected_at = 0.0
     backoff = 0.5
     last_activity: float | None = None
     started = time.monotonic()
@@ -95,6 +102,7 @@ def consume(
             try:
                 if consumer is None:
                     consumer = connect()
+                    connected_at = time.monotonic()
                 done = step(consumer)
                 backoff = 0.5
                 now = time.monotonic()
@@ -114,6 +122,12 @@ def consume(
                 break
             if last_activity is None and now - started > join_timeout_s:
                 raise TimeoutError(f"{name}: no partition assigned in {join_timeout_s:.0f}s")
+            if last_activity is None and now - connected_at > rejoin_after_s:
+                log.warning(
+                    "%s: no partition %.0fs after joining; joining again", name, now - connected_at
+                )
+                consumer.close()
+                consumer = None
     finally:
         if consumer is not None:
             consumer.close()

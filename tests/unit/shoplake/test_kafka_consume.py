@@ -89,3 +89,26 @@ def test_an_unbounded_run_ends_when_told_to_stop() -> None:
     connections = Connections(assigned=False)
     consume(connections, step, name="t", stop=stop, join_timeout_s=0.0)
     assert connections.made[0].closed
+
+
+def test_a_bounded_run_left_without_partitions_joins_again_with_a_new_consumer() -> None:
+    class LateAssignments(Connections):
+        def __call__(self) -> KafkaConsumer:
+            consumer = super().__call__()
+            # The first member never gets its partitions; the second does.
+            self.made[-1].assigned = len(self.made) > 1
+            return consumer
+
+    connections = LateAssignments()
+    consume(
+        connections,
+        lambda _c: 0,
+        name="t",
+        stop=threading.Event(),
+        stop_after_idle_s=0.05,
+        join_timeout_s=5.0,
+        rejoin_after_s=0.1,
+    )
+    first, second = connections.made
+    assert first.closed and not first.assigned
+    assert second.assigned and second.closed
