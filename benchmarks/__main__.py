@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import Goal, Row, Run, summary, table
+from benchmarks.report import Goal, Row, Run, kept_runs, summary, table
 
 RESULTS = Path(__file__).parent / "results"
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,6 +191,60 @@ def _ingest(r: Json, _b: Json, _quick: bool) -> list[Row]:
     ]
 
 
+def _producer(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    return [
+        Row(
+            "producer",
+            "Kafka producer, C CRC-32C",
+            dig(r, "c_crc", "events_per_s"),
+            "events/s",
+            baseline=dig(r, "python_crc", "events_per_s"),
+            baseline_name="same producer, pure-Python CRC",
+        )
+    ]
+
+
+def _gold(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    n = "gold"
+    gold_cents, postgres_cents = (
+        dig(r, "reconciliation", "gold_cents"),
+        dig(r, "reconciliation", "postgres_cents"),
+    )
+    off = None if gold_cents is None or postgres_cents is None else gold_cents - postgres_cents
+    return [
+        Row(
+            n,
+            "history generated",
+            dig(r, "history", "events_per_second"),
+            "events/s",
+            goal=Goal(">=", 20_000),
+        ),
+        Row(n, "full dbt build", dig(r, "full_build", "dbt_seconds"), "s", goal=Goal("<", 600)),
+        Row(
+            n,
+            "incremental dbt build, one more day",
+            dig(r, "incremental_build", "dbt_seconds"),
+            "s",
+            goal=Goal("<", 120),
+        ),
+        Row(
+            n,
+            "dashboard queries p95 (DuckDB)",
+            dig(r, "dashboard_queries", "overall", "p95_ms"),
+            "ms",
+            goal=Goal("<", 500),
+        ),
+        Row(n, "net revenue, gold minus Postgres", off, "cents", goal=Goal("==", 0)),
+        Row(
+            n,
+            "days gold ≠ silver",
+            dig(r, "reconciliation", "gold_vs_silver_days_off"),
+            "",
+            goal=Goal("==", 0),
+        ),
+    ]
+
+
 def _one(name: str, figure: str, *path: str | int, unit: str = "") -> Extract:
     def extract(r: Json, _b: Json, _quick: bool) -> list[Row]:
         return [Row(name, figure, dig(r, *path), unit)]
@@ -240,6 +294,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         (),
         _one("search_relevance", "NDCG@10", "ndcg_at_10"),
     ),
+    Benchmark("producer", ("--events", "10000"), (), _producer),
     Benchmark("ingest", ("--events", "20000", "--no-scale"), ("--no-scale",), _ingest),
     Benchmark(
         "fulfilment_consumer",
@@ -260,6 +315,12 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         _one("order_archive", "archived rows/s", "rows_per_s", unit="/s"),
     ),
     Benchmark("imports", ("--rows", "10000"), (), _imports),
+    Benchmark(
+        "gold",
+        ("--days", "14", "--users", "300", "--products", "120", "--rounds", "5"),
+        (),
+        _gold,
+    ),
     Benchmark("models", ("--quick", "--no-spark"), (), _elapsed("models")),
     Benchmark("outages", ("--shoppers", "60"), (), _elapsed("outages"), by_default=False),
 )
@@ -325,6 +386,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", action="append", default=[], help="repeatable")
     parser.add_argument("--list", action="store_true", help="the benchmarks and their sizes")
     parser.add_argument("--summary", type=Path, default=RESULTS / "summary.json")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the summary's rows of the benchmarks not run now (refresh a few)",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for b in BENCHMARKS:
@@ -348,9 +414,13 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     load = [round(x, 2) for x in os.getloadavg()]
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "load_average": load}
-    report = summary(
-        runs, size=size, machine=machine, at=datetime.now(UTC).isoformat(timespec="seconds")
-    )
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    if args.merge and args.summary.exists():
+        previous = json.loads(args.summary.read_text())
+        refreshed = ", ".join(run.benchmark for run in runs)
+        machine["merged"] = f"{refreshed} at {at}; the others from {previous.get('at', '?')}"
+        runs = kept_runs(previous, runs) + runs
+    report = summary(runs, size=size, machine=machine, at=at)
     args.summary.parent.mkdir(parents=True, exist_ok=True)
     args.summary.write_text(json.dumps(report, indent=2))
     print(f"load average {load}; summary written to {args.summary}")

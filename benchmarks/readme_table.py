@@ -29,6 +29,8 @@ def render(report: dict[str, Any]) -> str:
         f"goals met {report.get('goals', {}).get('met', 0)}, "
         f"missed {report.get('goals', {}).get('missed', 0)}."
     )
+    if machine.get("merged"):
+        head += f" Refreshed by `--merge`: {machine['merged']}."
     return f"{head}\n\n{markdown(rows_of(report))}"
 
 

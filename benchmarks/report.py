@@ -164,6 +164,25 @@ def summary(
     }
 
 
+def kept_runs(previous: Mapping[str, Any], fresh: Iterable[Run]) -> list[Run]:
+    """The runs of an earlier summary for the benchmarks not run again (`--merge`), with their
+    rows, so refreshing a few benchmarks keeps the others' figures."""
+    again = {run.benchmark for run in fresh}
+    rows = rows_of(previous)
+    return [
+        Run(
+            raw["benchmark"],
+            bool(raw.get("ok")),
+            float(raw.get("seconds", 0.0)),
+            [row for row in rows if row.benchmark == raw["benchmark"]],
+            raw.get("error", ""),
+            raw.get("result_file", ""),
+        )
+        for raw in previous.get("runs", [])
+        if raw["benchmark"] not in again
+    ]
+
+
 def rows_of(summary_json: Mapping[str, Any]) -> list[Row]:
     """The rows back from a summary (what the README's table is regenerated from)."""
     out = []

@@ -12,12 +12,14 @@ from shoplake.stack import StackError
 def demo(
     lake: bool = typer.Option(True, help="land the story's events in bronze and silver"),
     models: bool = typer.Option(True, help="train, publish and ask the recommendation models"),
+    gold: bool = typer.Option(True, help="a shopper history, and the gold layer built on it"),
 ) -> None:
     """The main job: the platform's story, from the stack round trip to the reconciled lake.
 
     A round trip through every component, a shopper story through the API (search, then a
     checkout followed to the door and an old order archived), and the story's events landed in
-    bronze and silver and reconciled.
+    bronze and silver and reconciled; then a small shopper history lands with them and the gold
+    layer is built on it (gates, marts, the reconciliation against Postgres); then the models.
     """
     from demo.after_checkout import after_checkout_story
     from demo.roundtrip import run_round_trip
@@ -43,6 +45,10 @@ def demo(
     from spark_jobs.silver.jobs import run_silver
     from streaming.bronze import run as run_bronze
 
+    if gold:
+        from demo.gold_story import history_chapter
+
+        history_chapter(settings, console)
     console.print("… bronze: Kafka → Delta (available now)")
     run_bronze(settings, once=True)
     console.print("… silver: MERGE into the entity tables")
@@ -52,6 +58,16 @@ def demo(
     console.print(render(result))
     if not result.ok:
         raise fail("the lake does not reconcile")
+    if gold:
+        from demo.gold_story import gold_chapter
+        from spark_jobs.gold.dbt import DbtFailed
+        from spark_jobs.gold.gates import GateFailed
+
+        try:
+            gold_chapter(settings, console)
+        except (GateFailed, DbtFailed) as exc:
+            raise fail(str(exc)) from None
+
     if models:
         from demo.ml_story import models_demo
 

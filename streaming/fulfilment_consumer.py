@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,6 +30,7 @@ from pydantic import ValidationError
 from shoplake.config import Settings
 from shoplake.events import DEADLETTER_TOPIC, CloudEvent, UnknownEventType, parse_data, topic_for
 from shoplake.events.order import OrderConfirmed, OrderStatusChanged
+from shoplake.kafka import consume
 
 log = logging.getLogger(__name__)
 
@@ -167,42 +167,25 @@ def run(
         client_id="shoplake-fulfilment-deadletters",
     )
     feed = FulfilmentFeed(handler, producer, deadletter_topic)
-    stop = stop or threading.Event()
-    consumer: KafkaConsumer | None = None
-    backoff = 0.5
-    last_activity: float | None = None
+
+    def step(consumer: KafkaConsumer) -> int:
+        batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        records = [record for part in batches.values() for record in part]
+        if records:
+            feed.apply(records)
+            consumer.commit()  # only after the handler: at least once
+            if on_batch is not None:
+                on_batch(feed.stats)
+        return len(records)
+
     try:
-        while not stop.is_set():
-            try:
-                if consumer is None:
-                    consumer = make_consumer(settings, group_id, topics)
-                batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
-                records = [record for part in batches.values() for record in part]
-                if records:
-                    feed.apply(records)
-                    consumer.commit()  # only after the handler: at least once
-                    if on_batch is not None:
-                        on_batch(feed.stats)
-                backoff = 0.5
-            except Exception as exc:  # keep consuming through database and broker restarts
-                log.warning("fulfilment consumer: %s; retrying in %.1fs", exc, backoff)
-                if consumer is not None:
-                    consumer.close()  # uncommitted records are fetched again
-                    consumer = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            now = time.monotonic()
-            if records or (last_activity is None and consumer.assignment()):
-                last_activity = now
-            if (
-                stop_after_idle_s is not None
-                and last_activity is not None
-                and now - last_activity >= stop_after_idle_s
-            ):
-                break
+        consume(
+            lambda: make_consumer(settings, group_id, topics),
+            step,
+            name="fulfilment consumer",
+            stop=stop or threading.Event(),
+            stop_after_idle_s=stop_after_idle_s,
+        )
     finally:
-        if consumer is not None:
-            consumer.close()
         producer.close(timeout=5)
     return feed.stats

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from pydantic import ValidationError
 from shoplake.config import Settings
 from shoplake.events import DEADLETTER_TOPIC, CloudEvent, EventData, UnknownEventType, topic_for
 from shoplake.events.base import parse_data
+from shoplake.kafka import consume
 from shoplake.search.adapter import ProductIndex, make_client
 from shoplake.search.documents import IndexedProduct, Outcome, apply_event
 
@@ -205,37 +205,15 @@ def run(
     index.ensure()
     producer = make_dead_letter_producer(settings)
     indexer = SearchIndexer(index, producer, deadletter_topic)
-    stop = stop or threading.Event()
-    consumer: KafkaConsumer | None = None
-    backoff = 0.5
-    last_activity: float | None = None
     try:
-        while not stop.is_set():
-            try:
-                if consumer is None:
-                    consumer = make_consumer(settings, group_id, topics, from_beginning)
-                count = _poll_once(consumer, indexer)
-                backoff = 0.5
-            except Exception as exc:  # keep consuming through ES and broker restarts
-                log.warning("search consumer: %s; retrying in %.1fs", exc, backoff)
-                if consumer is not None:
-                    consumer.close()  # uncommitted records are fetched again
-                    consumer = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            now = time.monotonic()
-            if count or (last_activity is None and consumer.assignment()):
-                last_activity = now
-            if (
-                stop_after_idle_s is not None
-                and last_activity is not None
-                and now - last_activity >= stop_after_idle_s
-            ):
-                break
+        consume(
+            lambda: make_consumer(settings, group_id, topics, from_beginning),
+            lambda consumer: _poll_once(consumer, indexer),
+            name="search consumer",
+            stop=stop or threading.Event(),
+            stop_after_idle_s=stop_after_idle_s,
+        )
     finally:
-        if consumer is not None:
-            consumer.close()
         producer.close(timeout=5)
         if client is None:
             es.close()

@@ -4,8 +4,8 @@ ledger, per order day, to the cent.
 dbt's `finance_revenue_reconciliation` already holds the marts against silver; Postgres is out
 of dbt's reach, so this step reads both sides itself: per order, gold's `net_revenue_cents`
 (delta-rs) and the ledger's captured-minus-refunded amount (a payment row holds the state it
-reached: `captured` keeps its amount, `refunded` gave it all back). Orders are grouped by gold's
-order day on both sides, so the two never disagree about which day an order belongs to. Orders
+reached: `captured` keeps its amount less its partial refunds, `refunded` gave it all back).
+Orders are grouped by gold's order day on both sides, so the two never disagree about which day an order belongs to. Orders
 Postgres has and the lake has not received yet are in flight, reported apart.
 """
 
@@ -21,10 +21,15 @@ from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.lake import FCT_ORDERS
 
-# What a payment row contributes to revenue, by the state it reached.
+# What a payment row contributes to revenue, by the state it reached: a captured payment keeps
+# its amount less what partial refunds (a return's) gave back; a refunded one gave it all back.
 LEDGER_NET = sa.text(
-    "select order_id, sum(case when status = 'captured' then amount_cents else 0 end) "
-    "from payments group by order_id"
+    "select p.order_id, sum(case when p.status = 'captured' "
+    "then p.amount_cents - coalesce(r.refunded_cents, 0) else 0 end) "
+    "from payments p left join ("
+    "select payment_id, sum(amount_cents) as refunded_cents from payment_refunds "
+    "group by payment_id) r on r.payment_id = p.id "
+    "group by p.order_id"
 )
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from sqlalchemy import Engine
 from shoplake.config import Settings
 from shoplake.db import make_engine
 from shoplake.events import DEADLETTER_TOPIC, CloudEvent, topic_for_type
+from shoplake.kafka import consume
 from shoplake.notifications.contract import Channel
 from shoplake.resilience import CircuitBreaker
 from streaming.notifications.channels import ChannelAdapter, make_channels
@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 GROUP_ID = CONSUMER
 # Every topic a rule reads; Kafka creates the ones no service has written to yet.
 TOPICS: tuple[str, ...] = tuple(sorted({topic_for_type(t) for t in RULES}))
-# How long a run that stops when idle waits for its first partition.
-JOIN_TIMEOUT_S = 120.0
 POLL_TIMEOUT_MS = 200
 # An event older than this when first read is not worth a message (see Intake).
 MAX_EVENT_AGE_S = 24 * 3600.0
@@ -207,7 +205,6 @@ def run(
 ) -> NotifierStats:
     """Consume and send until `stop` is set, or (with `stop_after_idle_s`) until no record
     arrived and nothing was settled for that long once partitions are assigned."""
-    stop = stop or threading.Event()
     engine = make_engine(settings, pool_size=4)
     producer, dead_letters = make_dead_letters(settings, deadletter_topic)
     notifier = Notifier(
@@ -217,47 +214,24 @@ def run(
         make_channels_for(settings),
         max_event_age_s=max_event_age_s,
     )
-    consumer: KafkaConsumer | None = None
-    backoff = 0.5
-    last_activity: float | None = None
-    started = time.monotonic()
+
+    def step(consumer: KafkaConsumer) -> int:
+        polled = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
+        records = [record for part in polled.values() for record in part]
+        if records:
+            notifier.take(records)
+            consumer.commit()  # only once the deliveries are in the ledger
+        return len(records) + notifier.send()
+
     try:
-        while not stop.is_set():
-            try:
-                if consumer is None:
-                    consumer = make_consumer(settings, group_id, topics)
-                polled = consumer.poll(timeout_ms=POLL_TIMEOUT_MS)
-                records = [record for part in polled.values() for record in part]
-                if records:
-                    notifier.take(records)
-                    consumer.commit()  # only once the deliveries are in the ledger
-                settled = notifier.send()
-                backoff = 0.5
-            except Exception as exc:  # keep going through broker and database restarts
-                log.warning("notifications: %s; retrying in %.1fs", exc, backoff)
-                if consumer is not None:
-                    consumer.close()
-                    consumer = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 10.0)
-                continue
-            now = time.monotonic()
-            if records or settled or (last_activity is None and consumer.assignment()):
-                last_activity = now
-            if (
-                stop_after_idle_s is not None
-                and last_activity is not None
-                and now - last_activity >= stop_after_idle_s
-            ):
-                break
-            # A run that is to stop when idle must not wait forever for a partition.
-            waited_in_vain = last_activity is None and now - started > JOIN_TIMEOUT_S
-            if stop_after_idle_s is not None and waited_in_vain:
-                topic_list = ", ".join(topics)
-                raise TimeoutError(f"no partition of {topic_list} in {JOIN_TIMEOUT_S:.0f}s")
+        consume(
+            lambda: make_consumer(settings, group_id, topics),
+            step,
+            name="notifications",
+            stop=stop or threading.Event(),
+            stop_after_idle_s=stop_after_idle_s,
+        )
     finally:
-        if consumer is not None:
-            consumer.close()
         notifier.close()
         producer.close(timeout=5)
         engine.dispose()

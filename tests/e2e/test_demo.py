@@ -32,6 +32,7 @@ from shoplake.lake import (
     PRODUCT_VIEWS,
     PRODUCTS,
     PURCHASE_ORDER_EVENTS,
+    SALES_DAILY,
     SHIPMENTS,
     USERS,
 )
@@ -151,7 +152,24 @@ def test_the_demo_lands_every_chapter_in_the_stores_it_names(
         ("account_exists", "email"),
     }
 
-    # 6. After checkout: the buyer's order went to the door in two shipments with their labels,
+    # 6. The analysts' chapter: a small shopper history landed with the story, the gates passed,
+    #    the marts the demo shows were built, revenue reconciled with Postgres, and the demo
+    #    names where the SQL endpoint and the dashboards are.
+    for shown in (
+        "shopper history",
+        "quality gate: silver",
+        "quality gate: gold",
+        "daily revenue (gold.sales_daily)",
+        "the funnel (gold.funnel_daily)",
+        "net revenue: the marts against Postgres",
+        f"SQL endpoint: jdbc:hive2://{settings.bind_host}:{settings.spark_sql_port}",
+        f"dashboards: {settings.dashboards_endpoint}",
+    ):
+        assert shown in result.output, shown
+    sales = DeltaTable(SALES_DAILY.path(settings.lake_path)).to_pyarrow_dataset()
+    assert sales.count_rows() > 0
+
+    # 7. After checkout: the buyer's order went to the door in two shipments with their labels,
     #    and their old order is in the archive, not in Postgres; the lake has both.
     _after_checkout_landed(spark, settings, result.output)
 

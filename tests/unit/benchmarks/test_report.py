@@ -14,6 +14,7 @@ from benchmarks.report import (
     Row,
     Run,
     Verdict,
+    kept_runs,
     markdown,
     replace_block,
     rows_of,
@@ -126,3 +127,17 @@ def test_outages_run_only_when_named_and_unknown_names_are_refused() -> None:
     assert "flash_sale" not in [b.name for b in select([], ["flash_sale"])]
     with pytest.raises(SystemExit):
         select(["no_such_benchmark"], [])
+
+
+def test_a_merge_keeps_the_rows_of_the_benchmarks_not_run_again() -> None:
+    earlier = [
+        Run("baselines", True, 5.0, [Row("baselines", "Redis GET", 5000, "/s")]),
+        Run("gold", True, 900.0, [Row("gold", "full dbt build", 700, "s", goal=Goal("<", 600))]),
+    ]
+    previous = json.loads(json.dumps(summary(earlier, size="full", machine={}, at="t0")))
+    faster = Row("gold", "full dbt build", 500, "s", goal=Goal("<", 600))
+    fresh = [Run("gold", True, 800.0, [faster])]
+    merged = kept_runs(previous, fresh) + fresh
+    assert [r.benchmark for r in merged] == ["baselines", "gold"]
+    assert [row.value for run in merged for row in run.rows] == [5000, 500]
+    assert summary(merged, size="full", machine={}, at="t1")["goals"]["met"] == 1

@@ -18,8 +18,9 @@ renamed as (
         price_changed_at,
         discontinued_at,
         updated_at,
-        element_at(category_path, 1) as category,
-        element_at(category_path, 2) as subcategory,
+        -- A path may be one level deep (an imported product): no subcategory, not an error.
+        try_element_at(category_path, 1) as category,
+        try_element_at(category_path, 2) as subcategory,
         array_join(category_path, '/') as category_path_text
     from source
 )

@@ -195,6 +195,32 @@ def test_the_reconciliation_catches_a_cent(lake: GoldLake) -> None:
     assert reconcile_revenue(lake.settings, lake_root=lake.target.lake_root).ok
 
 
+def test_a_partial_refund_in_postgres_counts_against_the_capture(lake: GoldLake) -> None:
+    """A return's refund leaves the payment `captured` with a `payment_refunds` row: the ledger
+    leg subtracts it, so a refund the lake has not heard of shows as gold being ahead."""
+    engine = db.make_engine(lake.settings, pool_size=1)
+    pick = sa.text(
+        "select id, order_id from payments where status = 'captured' order by id limit 1"
+    )
+    add = sa.text(
+        "insert into payment_refunds (id, payment_id, order_id, idempotency_key, amount_cents) "
+        "values ('test-partial-refund', :payment_id, :order_id, 'test-partial-refund', 37)"
+    )
+    remove = sa.text("delete from payment_refunds where id = 'test-partial-refund'")
+    try:
+        with engine.begin() as conn:
+            payment_id, order_id = conn.execute(pick).one()
+            conn.execute(add, {"payment_id": payment_id, "order_id": order_id})
+        revenue = reconcile_revenue(lake.settings, lake_root=lake.target.lake_root)
+        (day,) = [d for d in revenue.days if d.difference_cents]
+        assert day.difference_cents == 37 and day.differing_orders == (order_id,)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(remove)
+        engine.dispose()
+    assert reconcile_revenue(lake.settings, lake_root=lake.target.lake_root).ok
+
+
 def test_the_endpoint_answers_by_table_name(lake: GoldLake) -> None:
     prefix = lake.target.schema_prefix
     (counted,) = query(lake.settings, f"select count(*) from {prefix}gold.fct_orders")[0]

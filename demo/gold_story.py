@@ -1,0 +1,144 @@
+"""The demo's analyst chapters: a small shopper history lands with the story's events, then the
+gold layer is built on the lake and shown (gates, daily revenue, the funnel, the reconciliation
+against Postgres, the SQL endpoint and the dashboards).
+
+The demo builds the marts it shows (and everything they depend on, with their tests);
+`shoplake gold build` builds them all.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from demo.history.run import HistoryError, extend_history, history_dir, simulate_history
+from demo.history.world import HistoryParams
+from shoplake.config import Settings
+
+# A small history: two weeks of 300 shoppers over 120 products (seconds to simulate and land).
+DEMO_HISTORY = HistoryParams(days=14, users=300, products=120, seed=11)
+# The marts the chapter shows, and the parents the gold gate checks them against (a customer
+# of every order must be in dim_customers).
+DEMO_MARTS = ("+sales_daily", "+funnel_daily", "+finance_revenue_reconciliation", "+dim_customers")
+# What the chapter suggests an analyst types (and runs the first against the endpoint).
+ENDPOINT_EXAMPLE = "select count(*) from gold.fct_orders"
+DUCKDB_EXAMPLE = "select * from gold.sales_daily limit 5"
+
+
+def history_chapter(settings: Settings, console: Console) -> None:
+    """Write the demo's history into Postgres and Kafka, or bring it up to now if it is there."""
+    manifest = history_dir(settings, DEMO_HISTORY.seed) / "manifest.json"
+    try:
+        if manifest.exists():
+            run = extend_history(settings, DEMO_HISTORY.seed, days=DEMO_HISTORY.days)
+            verb = "extended"
+        else:
+            params = HistoryParams(
+                days=DEMO_HISTORY.days,
+                users=DEMO_HISTORY.users,
+                products=DEMO_HISTORY.products,
+                seed=DEMO_HISTORY.seed,
+                end=datetime.now(UTC).replace(microsecond=0),
+            )
+            run = simulate_history(settings, params)
+            verb = "simulated"
+    except HistoryError as exc:
+        console.print(f"… shopper history: {exc}", highlight=False)
+        return
+    since, until = run.window
+    console.print(
+        f"… shopper history {verb}: {since:%Y-%m-%d %H:%M} → {until:%H:%M} UTC, "
+        f"{run.counts.sessions:,} sessions, {run.counts.orders:,} orders, {run.events:,} events "
+        f"({run.outbox_rows:,} through the outbox) at {run.events_per_second:,.0f} events/s",
+        highlight=False,
+    )
+
+
+def gold_chapter(settings: Settings, console: Console) -> None:
+    """Gate silver, build the demo's marts, gate gold, and show what they say."""
+    from shoplake.duck import connect, query
+    from shoplake.sql_endpoint import query as endpoint_query
+    from spark_jobs.gold.pipeline import build
+    from spark_jobs.gold.reconcile import reconcile_revenue
+    from spark_jobs.gold.render import render_gate, render_revenue
+
+    report = build(
+        settings,
+        select=DEMO_MARTS,
+        # The history is a backfill (past event times) and the incremental marts follow event
+        # time within a look-back window, so the demo builds its marts whole (small: seconds).
+        full_refresh=True,
+        note=lambda step: console.print(f"… gold: {step}", highlight=False),
+    )
+    for gate in (report.silver_gate, report.gold_gate):
+        if gate is not None:
+            console.print(render_gate(gate))
+    console.print(f"… {report.dbt.summary()}", highlight=False)
+
+    con, _ = connect(settings.lake_path)
+    since = (datetime.now(UTC) - timedelta(days=7)).date()
+    revenue = query(
+        con,
+        "select order_date, sum(orders), sum(units), sum(net_cents) / 100.0, "
+        "sum(net_cents) / 100.0 / nullif(sum(orders), 0) "
+        "from gold.sales_daily where order_date >= ? group by 1 order by 1",
+        [since],
+    )
+    console.print(
+        _table(
+            "daily revenue (gold.sales_daily)",
+            ["day", "orders", "units", "net EUR", "AOV EUR"],
+            revenue.rows,
+        )
+    )
+    funnel = query(
+        con,
+        "select date_day, sessions, view_sessions, cart_sessions, checkout_sessions, "
+        "paid_sessions, conversion_rate from gold.funnel_daily where date_day >= ? order by 1",
+        [since],
+    )
+    console.print(
+        _table(
+            "the funnel (gold.funnel_daily)",
+            ["day", "sessions", "viewed", "carted", "checked out", "paid", "conversion"],
+            funnel.rows,
+        )
+    )
+    console.print(render_revenue(reconcile_revenue(settings)))
+    host, port = settings.spark_sql_endpoint
+    counted = endpoint_query(settings, ENDPOINT_EXAMPLE)[0][0]
+    console.print(
+        f"SQL endpoint: jdbc:hive2://{host}:{port}/default (beeline, PyHive, dbt; e.g. "
+        f"`{ENDPOINT_EXAMPLE}` → {counted:,})\n"
+        f"DuckDB: shoplake sql -c {DUCKDB_EXAMPLE!r}\n"
+        f"dashboards: {settings.dashboards_endpoint}  ·  all marts: shoplake gold build",
+        highlight=False,
+    )
+
+
+# Columns shown as a share rather than an amount.
+SHARES = frozenset({"conversion"})
+
+
+def _cell(value: object, *, share: bool = False) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.1%}" if share else f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _table(title: str, columns: list[str], rows: list[tuple[object, ...]]) -> Table:
+    table = Table(title=title)
+    for n, column in enumerate(columns):
+        table.add_column(column, justify="left" if n == 0 else "right")
+    for row in rows:
+        table.add_row(
+            *(
+                _cell(value, share=column in SHARES)
+                for column, value in zip(columns, row, strict=True)
+            )
+        )
+    return table

@@ -1,0 +1,114 @@
+"""The consumers' shared loop (`shoplake.kafka.consume`), on an in-memory consumer."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, cast
+
+import pytest
+from kafka import KafkaConsumer
+
+from shoplake.kafka import consume
+
+
+class FakeConsumer:
+    """What the loop uses of a KafkaConsumer: its assignment, and close."""
+
+    def __init__(self, assigned: bool = True) -> None:
+        self.assigned = assigned
+        self.closed = False
+
+    def assignment(self) -> set[Any]:
+        return {("topic", 0)} if self.assigned else set()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Connections:
+    def __init__(self, assigned: bool = True) -> None:
+        self.made: list[FakeConsumer] = []
+        self.assigned = assigned
+
+    def __call__(self) -> KafkaConsumer:
+        consumer = FakeConsumer(self.assigned)
+        self.made.append(consumer)
+        return cast(KafkaConsumer, consumer)
+
+
+def test_a_bounded_run_stops_once_idle_after_the_work_is_done() -> None:
+    work = [3, 2, 0, 0]
+    steps: list[int] = []
+
+    def step(_consumer: KafkaConsumer) -> int:
+        done = work.pop(0) if work else 0
+        steps.append(done)
+        return done
+
+    connections = Connections()
+    consume(connections, step, name="t", stop=threading.Event(), stop_after_idle_s=0.05)
+    assert steps[:2] == [3, 2] and sum(steps) == 5
+    assert len(connections.made) == 1 and connections.made[0].closed
+
+
+def test_a_failure_closes_the_consumer_and_the_next_one_goes_on() -> None:
+    calls = {"n": 0}
+
+    def step(_consumer: KafkaConsumer) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("broker gone")
+        return 1 if calls["n"] == 2 else 0
+
+    connections = Connections()
+    consume(connections, step, name="t", stop=threading.Event(), stop_after_idle_s=0.05)
+    first, second = connections.made
+    assert first.closed and second.closed
+    assert calls["n"] >= 3
+
+
+def test_a_bounded_run_without_a_partition_gives_up_with_a_clear_error() -> None:
+    with pytest.raises(TimeoutError, match="orders: no partition assigned in 0s"):
+        consume(
+            Connections(assigned=False),
+            lambda _c: 0,
+            name="orders",
+            stop=threading.Event(),
+            stop_after_idle_s=0.05,
+            join_timeout_s=0.1,
+        )
+
+
+def test_an_unbounded_run_ends_when_told_to_stop() -> None:
+    stop = threading.Event()
+
+    def step(_consumer: KafkaConsumer) -> int:
+        stop.set()
+        return 0
+
+    connections = Connections(assigned=False)
+    consume(connections, step, name="t", stop=stop, join_timeout_s=0.0)
+    assert connections.made[0].closed
+
+
+def test_a_bounded_run_left_without_partitions_joins_again_with_a_new_consumer() -> None:
+    class LateAssignments(Connections):
+        def __call__(self) -> KafkaConsumer:
+            consumer = super().__call__()
+            # The first member never gets its partitions; the second does.
+            self.made[-1].assigned = len(self.made) > 1
+            return consumer
+
+    connections = LateAssignments()
+    consume(
+        connections,
+        lambda _c: 0,
+        name="t",
+        stop=threading.Event(),
+        stop_after_idle_s=0.05,
+        join_timeout_s=5.0,
+        rejoin_after_s=0.1,
+    )
+    first, second = connections.made
+    assert first.closed and not first.assigned
+    assert second.assigned and second.closed
