@@ -5,8 +5,9 @@ dbt's `finance_revenue_reconciliation` already holds the marts against silver; P
 of dbt's reach, so this step reads both sides itself: per order, gold's `net_revenue_cents`
 (delta-rs) and the ledger's captured-minus-refunded amount (a payment row holds the state it
 reached: `captured` keeps its amount less its partial refunds, `refunded` gave it all back).
-Orders are grouped by gold's order day on both sides, so the two never disagree about which day an order belongs to. Orders
-Postgres has and the lake has not received yet are in flight, reported apart.
+Orders are grouped by gold's order day on both sides, so the two never disagree about which
+day an order belongs to. Orders Postgres has and the lake has not received yet are in flight,
+reported apart.
 """
 
 from __future__ import annotations
