@@ -8,10 +8,10 @@ The demo builds the marts it shows (and everything they depend on, with their te
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
-from rich.table import Table
 
 from demo.history.run import HistoryError, extend_history, history_dir, simulate_history
 from demo.history.world import HistoryParams
@@ -35,14 +35,8 @@ def history_chapter(settings: Settings, console: Console) -> None:
             run = extend_history(settings, DEMO_HISTORY.seed, days=DEMO_HISTORY.days)
             verb = "extended"
         else:
-            params = HistoryParams(
-                days=DEMO_HISTORY.days,
-                users=DEMO_HISTORY.users,
-                products=DEMO_HISTORY.products,
-                seed=DEMO_HISTORY.seed,
-                end=datetime.now(UTC).replace(microsecond=0),
-            )
-            run = simulate_history(settings, params)
+            now = datetime.now(UTC).replace(microsecond=0)
+            run = simulate_history(settings, replace(DEMO_HISTORY, end=now))
             verb = "simulated"
     except HistoryError as exc:
         console.print(f"… shopper history: {exc}", highlight=False)
@@ -58,6 +52,7 @@ def history_chapter(settings: Settings, console: Console) -> None:
 
 def gold_chapter(settings: Settings, console: Console) -> None:
     """Gate silver, build the demo's marts, gate gold, and show what they say."""
+    from shoplake.commands.sql import render
     from shoplake.duck import connect, query
     from shoplake.sql_endpoint import query as endpoint_query
     from spark_jobs.gold.pipeline import build
@@ -68,7 +63,7 @@ def gold_chapter(settings: Settings, console: Console) -> None:
         settings,
         select=DEMO_MARTS,
         # The history is a backfill (past event times) and the incremental marts follow event
-        # time within a look-back window, so the demo builds its marts whole (small: seconds).
+        # time within a look-back window, so the demo builds its marts whole.
         full_refresh=True,
         note=lambda step: console.print(f"… gold: {step}", highlight=False),
     )
@@ -81,31 +76,22 @@ def gold_chapter(settings: Settings, console: Console) -> None:
     since = (datetime.now(UTC) - timedelta(days=7)).date()
     revenue = query(
         con,
-        "select order_date, sum(orders), sum(units), sum(net_cents) / 100.0, "
-        "sum(net_cents) / 100.0 / nullif(sum(orders), 0) "
+        "select order_date as day, sum(orders) as orders, sum(units) as units, "
+        'sum(net_cents) / 100.0 as "net EUR", '
+        'sum(net_cents) / 100.0 / nullif(sum(orders), 0) as "AOV EUR" '
         "from gold.sales_daily where order_date >= ? group by 1 order by 1",
         [since],
     )
-    console.print(
-        _table(
-            "daily revenue (gold.sales_daily)",
-            ["day", "orders", "units", "net EUR", "AOV EUR"],
-            revenue.rows,
-        )
-    )
+    console.print(render(revenue, title="daily revenue (gold.sales_daily)"))
     funnel = query(
         con,
-        "select date_day, sessions, view_sessions, cart_sessions, checkout_sessions, "
-        "paid_sessions, conversion_rate from gold.funnel_daily where date_day >= ? order by 1",
+        "select date_day as day, sessions, view_sessions as viewed, cart_sessions as carted, "
+        'checkout_sessions as "checked out", paid_sessions as paid, '
+        'round(100 * conversion_rate, 1) as "conversion %" '
+        "from gold.funnel_daily where date_day >= ? order by 1",
         [since],
     )
-    console.print(
-        _table(
-            "the funnel (gold.funnel_daily)",
-            ["day", "sessions", "viewed", "carted", "checked out", "paid", "conversion"],
-            funnel.rows,
-        )
-    )
+    console.print(render(funnel, title="the funnel (gold.funnel_daily)"))
     console.print(render_revenue(reconcile_revenue(settings)))
     host, port = settings.spark_sql_endpoint
     counted = endpoint_query(settings, ENDPOINT_EXAMPLE)[0][0]
@@ -116,29 +102,3 @@ def gold_chapter(settings: Settings, console: Console) -> None:
         f"dashboards: {settings.dashboards_endpoint}  ·  all marts: shoplake gold build",
         highlight=False,
     )
-
-
-# Columns shown as a share rather than an amount.
-SHARES = frozenset({"conversion"})
-
-
-def _cell(value: object, *, share: bool = False) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.1%}" if share else f"{value:,.2f}"
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
-def _table(title: str, columns: list[str], rows: list[tuple[object, ...]]) -> Table:
-    table = Table(title=title)
-    for n, column in enumerate(columns):
-        table.add_column(column, justify="left" if n == 0 else "right")
-    for row in rows:
-        table.add_row(
-            *(
-                _cell(value, share=column in SHARES)
-                for column, value in zip(columns, row, strict=True)
-            )
-        )
-    return table

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from shoplake.commands.common import console, fail
 from shoplake.config import get_settings
+
+if TYPE_CHECKING:  # duckdb loads only when the command runs
+    from shoplake.duck import QueryResult
 
 MAX_ROWS = 200
 
@@ -29,8 +32,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def render(columns: list[str], rows: list[tuple[Any, ...]], seconds: float) -> Table:
-    table = Table(caption=f"{len(rows):,} rows in {seconds * 1000:.0f} ms")
+def render(result: QueryResult, title: str | None = None) -> Table:
+    columns, rows, seconds = result.columns, result.rows, result.seconds
+    table = Table(title=title, caption=f"{len(rows):,} rows in {seconds * 1000:.0f} ms")
     for column in columns:
         table.add_column(column)
     for row in rows[:MAX_ROWS]:
@@ -55,7 +59,7 @@ def sql(
             result = query(con, command)
         except duckdb.Error as exc:
             raise fail(str(exc)) from None
-        console.print(render(result.columns, result.rows, result.seconds))
+        console.print(render(result))
         return
     console.print(f"{len(found)} tables: " + ", ".join(t.name for t in found), highlight=False)
     buffer: list[str] = []
@@ -79,4 +83,4 @@ def sql(
         except duckdb.Error as exc:
             console.print(f"[red]{exc}[/]", highlight=False)
             continue
-        console.print(render(result.columns, result.rows, result.seconds))
+        console.print(render(result))
