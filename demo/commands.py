@@ -43,6 +43,10 @@ def demo(
     from spark_jobs.silver.jobs import run_silver
     from streaming.bronze import run as run_bronze
 
+    if models:
+        from demo.ml_story import models_history
+
+        models_history(settings, console)
     console.print("… bronze: Kafka → Delta (available now)")
     run_bronze(settings, once=True)
     console.print("… silver: MERGE into the entity tables")

@@ -1,11 +1,12 @@
-"""The demo's models chapter: a small simulated shopper history (`demo/history/`) lands in the
-stack's lake by the normal path, both models are trained and registered in MLflow, their
-metrics printed beside the baselines, the lists published, and one of the history's shoppers
-asks the API for personal recommendations.
+"""The demo's models chapter: a small simulated shopper history (`demo/history/`) is written
+into the stack before the demo's lake step, which lands it with the story's events; then both
+models are trained on the stack's lake and registered in MLflow, their metrics printed beside
+the baselines, the lists published, and one of the history's shoppers signs in and asks the API
+for personal recommendations.
 
 The history is small (seconds to simulate and land) but long enough for a 14-day holdout and a
-14-day forecast; the lake may already hold other histories (the analysts' chapter's), which the
-models learn from too.
+14-day forecast; the lake may hold other histories too (the analysts' chapter's), which the
+models learn from as well.
 """
 
 from __future__ import annotations
@@ -27,34 +28,31 @@ from models.recommendations.publish import publish as publish_recs
 from models.recommendations.train import MODEL_NAME, load_champion
 from models.recommendations.train import train as train_recs
 from shoplake.config import Settings
-from spark_jobs.silver.jobs import run_silver
-from streaming.bronze import run as run_bronze
 
 # Eight weeks of 300 shoppers over 120 products: a 14-day holdout and forecast fit in it.
 ML_HISTORY = HistoryParams(days=56, users=300, products=120, seed=13)
 
 
-def _history(settings: Settings, console: Console) -> HistoryParams:
+def models_history(settings: Settings, console: Console) -> None:
+    """The chapter's history written into the stack (or brought up to now), before the demo's
+    lake step lands it with the story's events."""
     params = replace(ML_HISTORY, end=datetime.now(UTC).replace(microsecond=0))
     try:
         run, verb = simulate_or_extend(settings, params)
-        console.print(
-            f"… models: shopper history h{params.seed} {verb}, "
-            f"{run.counts.interactions:,} interactions, {run.counts.orders:,} orders "
-            f"({params.users} shoppers, {params.products} products)",
-            highlight=False,
-        )
     except HistoryError as exc:  # up to date already: the lake has it
-        console.print(f"… models: {exc}", highlight=False)
-    run_bronze(settings, once=True)
-    run_silver(settings)
-    return params
+        console.print(f"… models' history: {exc}", highlight=False)
+        return
+    console.print(
+        f"… models' history h{params.seed} {verb}: {run.counts.interactions:,} interactions, "
+        f"{run.counts.orders:,} orders ({params.users} shoppers, {params.products} products, "
+        f"{params.days} days)",
+        highlight=False,
+    )
 
 
 def models_demo(settings: Settings, console: Console) -> None:
     from demo.story import running_api
 
-    params = _history(settings, console)
     lake = str(settings.lake_path)
     data = recs_data(lake)
     console.print(
@@ -92,7 +90,7 @@ def models_demo(settings: Settings, console: Console) -> None:
     console.print(f"   published {done.publication}: {done.users} shoppers' lists")
 
     # The history's busiest shopper signs in (every simulated account has the same password).
-    emails = {s.user_id: s.email for s in build_world(params).shoppers}
+    emails = {s.user_id: s.email for s in build_world(ML_HISTORY).shoppers}
     mine = data.interactions[data.interactions.user_id.isin(emails.keys())]
     shopper = emails[mine.user_id.value_counts().index[0]]
     with running_api(settings) as base, httpx.Client(base_url=base, timeout=30) as api:
