@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyspark.sql import SparkSession
 
 from demo.history.scratch import scratch_history
 from demo.history.world import HistoryParams
 from shoplake.config import Settings
 
-# Twelve weeks: a 14-day holdout, two 14-day backtest windows and their lags fit in it.
-DAYS, USERS, PRODUCTS, SEED = 84, 400, 60, 11
+# Ten weeks: a 14-day holdout, two 14-day backtest windows and their lags fit in it. Landing
+# it (simulate, relay, bronze, ten silver MERGEs) takes minutes on a busy machine: the modules
+# that use it carry `LANDING_TIMEOUT`.
+LANDING_TIMEOUT = pytest.mark.timeout(1800)
+DAYS, USERS, PRODUCTS, SEED = 70, 300, 50, 11
 
 
 @dataclass(frozen=True)

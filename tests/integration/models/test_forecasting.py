@@ -29,7 +29,9 @@ from shoplake.lake import DEMAND_FORECASTS, REORDER_SUGGESTIONS
 from shoplake.stack import Stack
 from shoplake_cli.main import app
 from tests.support.factories import outbox_events
-from tests.support.histories import HistoryLake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
 def test_train_publish_and_reorder(

@@ -11,7 +11,9 @@ from models.recommendations.baselines import baskets, cooccurrence, neighbours
 from models.recommendations.evaluate import evaluate, split
 from models.recommendations.factorization import FactorParams
 from models.recommendations.matrix import Index, kind_matrix, top_n, weighted_matrix
-from tests.support.histories import HistoryLake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
 def test_the_factorisation_beats_popularity_on_planted_segments(history_lake: HistoryLake) -> None:

@@ -26,7 +26,9 @@ from shoplake.recommendations import GLOBAL_CATEGORY, ListedItem, ListKind, Publ
 from shoplake.stack import Stack
 from shoplake.stack.process import free_port
 from tests.support.api import generous_limits
-from tests.support.histories import HistoryLake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
 @dataclass

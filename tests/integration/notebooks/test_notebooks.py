@@ -11,7 +11,9 @@ from nbclient import NotebookClient
 
 from shoplake.config import REPO_ROOT
 from shoplake.stack import Stack
-from tests.support.histories import HistoryLake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
 @pytest.mark.parametrize("name", ["recommendations", "forecasting"])
