@@ -28,6 +28,8 @@ from models.recommendations.publish import publish as publish_recs
 from models.recommendations.train import MODEL_NAME, load_champion
 from models.recommendations.train import train as train_recs
 from shoplake.config import Settings
+from shoplake.lake import DEMAND_FORECASTS
+from shoplake.sql_endpoint import name_written_tables
 
 # Eight weeks of 300 shoppers over 120 products: a 14-day holdout and forecast fit in it.
 ML_HISTORY = HistoryParams(days=56, users=300, products=120, seed=13)
@@ -82,6 +84,7 @@ def models_demo(settings: Settings, console: Console) -> None:
     )
     console.print(f"   shoplake-demand-forecast v{forecasts.version}: {forecasts.decision.reason}")
     publish_forecasts(forecasts.forecasts, lake, forecasts.version, forecasts.run_id)
+    name_written_tables(settings, (DEMAND_FORECASTS,))  # analysts query it by name at once
 
     bundle, version, run_id = load_champion(settings)
     done = publish_recs(
