@@ -259,6 +259,97 @@ def _imports(r: Json, _b: Json, _quick: bool) -> list[Row]:
     return [Row("imports", f"products CSV ({first or '?'})", value, "rows/s")]
 
 
+def _models(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    n, recs, fc = "models", ("recommendations",), ("forecasts",)
+    side = r.get("side_by_side", {})
+    rows = [
+        Row(n, "history interactions", dig(r, "history", "interactions"), ""),
+        *(
+            Row(
+                n,
+                f"recs champion {label}",
+                dig(r, *recs, "champion", metric),
+                "",
+                baseline=dig(r, *recs, "metrics", "popularity", metric),
+                baseline_name="popularity",
+                goal=Goal(">=", 2, on="ratio"),
+            )
+            for label, metric in (("NDCG@10", "ndcg_at_10"), ("Recall@20", "recall_at_20"))
+        ),
+        Row(
+            n,
+            "recs catalog coverage",
+            dig(r, *recs, "champion", "coverage"),
+            "",
+            goal=Goal(">=", 0.3),
+        ),
+        Row(
+            n,
+            "recs training end to end",
+            dig(r, *recs, "end_to_end_seconds"),
+            "s",
+            goal=Goal("<", 300),
+        ),
+    ]
+    if side:
+        rows.append(
+            Row(
+                n,
+                "implicit ALS fit + evaluate",
+                dig(side, "implicit_als", "seconds"),
+                "s",
+                baseline=dig(side, "spark_als", "seconds"),
+                baseline_name="Spark ALS",
+            )
+        )
+        rows.append(
+            Row(
+                n,
+                "implicit ALS NDCG@10",
+                dig(side, "implicit_als", "ndcg_at_10"),
+                "",
+                baseline=dig(side, "spark_als", "ndcg_at_10"),
+                baseline_name="Spark ALS",
+            )
+        )
+    if "forecasts" in r:
+        rows.append(
+            Row(
+                n,
+                "forecast champion MASE, held-out 4 weeks",
+                dig(r, *fc, "champion_mase"),
+                "",
+                baseline=dig(r, *fc, "seasonal_naive_mase"),
+                baseline_name="seasonal naive",
+                goal=Goal("<=", 0.8, on="ratio"),
+            )
+        )
+    return rows
+
+
+def _recs_api(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    n = "recs_api"
+    return [
+        Row(
+            n,
+            "GET /v1/recommendations?context=home p99",
+            dig(r, "api", "p99_ms"),
+            "ms",
+            baseline=dig(r, "minimal_fastapi", "p99_ms"),
+            baseline_name="minimal FastAPI",
+            goal=Goal("<", 20),
+        ),
+        Row(
+            n,
+            "recommendations p50",
+            dig(r, "api", "p50_ms"),
+            "ms",
+            baseline=dig(r, "redis_get", "p50_ms"),
+            baseline_name="raw Redis GET",
+        ),
+    ]
+
+
 def _elapsed(name: str) -> Extract:
     def extract(r: Json, _b: Json, _quick: bool) -> list[Row]:
         return []
@@ -321,7 +412,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         (),
         _gold,
     ),
-    Benchmark("models", ("--quick", "--no-spark"), (), _elapsed("models")),
+    Benchmark("models", ("--quick", "--no-spark"), (), _models),
+    Benchmark("recs_api", ("--quick",), (), _recs_api),
     Benchmark("outages", ("--shoppers", "60"), (), _elapsed("outages"), by_default=False),
 )
 

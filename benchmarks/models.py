@@ -1,137 +1,160 @@
-"""The models' targets on a default-size history: recommendations (implicit vs Spark ALS, the
-champion against popularity, end-to-end training time on ~1M interactions), forecasts (the
-champion's MASE against seasonal naive on the held-out 4 weeks), and the recommendation API's
-latency. `python -m benchmarks.models [--quick]`; JSON under benchmarks/results/.
+"""The models' targets on a simulated shopper history (`shoplake simulate history`'s default
+size: 180 days, 5,000 shoppers, 2,000 products, seed 7, ~1M interactions): recommendations
+(the champion against the popularity baseline, catalogue coverage, end-to-end training time,
+implicit vs Spark ALS side by side) and forecasts (the champion's MASE against seasonal naive
+on the held-out 4 weeks).
 
-Until `shoplake simulate history` is on main the history is the planted one
-(demo/planted_history.py) at the simulator's default size: 5,000 users, 2,000 products, 180 days.
+The history goes into a scratch database and topics of its own and lands in a scratch lake by
+the normal path (`demo.history.scratch`), so the stack's own data is left alone.
+
+    .venv/bin/python -m benchmarks.models [--quick] [--no-spark] [--no-forecast]
+
+Prints the figures and writes JSON to benchmarks/results/models-<utc>.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import tempfile
+import os
+import shutil
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
-from demo.planted_history import HistorySpec, generate
+from benchmarks.harness import write_result
+from demo.history.scratch import scratch_history
+from demo.history.world import HistoryParams
 from models.features import daily_demand, recs_data
-from models.recommendations.evaluate import evaluate
+from models.recommendations.evaluate import BASELINE, evaluate
 from models.recommendations.factorization import FactorParams
-from shoplake.config import get_settings
+from shoplake.config import Settings, get_settings
+from shoplake.spark import get_spark
 
-RESULTS = Path(__file__).parent / "results"
+FULL = HistoryParams(days=180, users=5000, products=2000, seed=7)
+QUICK = HistoryParams(days=70, users=400, products=150, seed=7)
+CHAMPION = "implicit_als"
+
+
+def _recommendations(settings: Settings, root: str) -> dict[str, Any]:
+    """End to end as `shoplake recs train` + `publish` run it: read the lake, evaluate every
+    model on the holdout, fit on everything, register, publish to Redis."""
+    from models.recommendations.publish import publish
+    from models.recommendations.train import load_champion, train
+
+    name = f"bench-recs-{uuid.uuid4().hex[:6]}"
+    began = time.perf_counter()
+    data = recs_data(root)
+    run = train(settings, data, model_name=name)
+    bundle, version, run_id = load_champion(settings, name)
+    published = publish(
+        settings,
+        data,
+        bundle,
+        model_name=name,
+        model_version=version,
+        run_id=run_id,
+        send_event=False,
+    )
+    seconds = time.perf_counter() - began
+    metrics = {k: v.as_dict() for k, v in run.evaluation.metrics.items()}
+    champion, popular = metrics[CHAMPION], metrics[BASELINE]
+    return {
+        "interactions": len(data.interactions),
+        "catalog": len(data.products),
+        "end_to_end_seconds": round(seconds, 1),
+        "evaluate_seconds": run.evaluation.seconds,
+        "metrics": metrics,
+        "champion": {
+            "model": CHAMPION,
+            "ndcg_at_10": champion["ndcg_at_10"],
+            "recall_at_20": champion["recall_at_20"],
+            "coverage": champion["coverage"],
+            "ndcg_ratio": champion["ndcg_at_10"] / popular["ndcg_at_10"],
+            "recall_ratio": champion["recall_at_20"] / popular["recall_at_20"],
+            "promoted": run.decision.promote,
+        },
+        "published_users": published.users,
+    }
+
+
+def _side_by_side(settings: Settings, root: str) -> dict[str, Any]:
+    from models.recommendations.spark_als import SparkALS
+
+    session = get_spark(settings)
+    params = FactorParams()
+    side = evaluate(
+        recs_data(root),
+        params,
+        holdout_days=settings.recs_holdout_days,
+        half_life_days=settings.recs_half_life_days,
+        extra={"spark_als": lambda w: SparkALS.fit(session, w, params)},
+    )
+    return {
+        k: {**side.metrics[k].as_dict(), "seconds": side.seconds[k]}
+        for k in ("implicit_als", "spark_als")
+    }
+
+
+def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
+    from models.forecasting.train import train
+
+    began = time.perf_counter()
+    run = train(
+        settings.model_copy(update={"forecast_horizon_days": 28, "forecast_backtest_windows": 1}),
+        daily_demand(root),
+        model_name=f"bench-forecast-{uuid.uuid4().hex[:6]}",
+    )
+    held = run.backtest.held_out
+    champion = run.champion_model
+    return {
+        "seconds": round(time.perf_counter() - began, 1),
+        "horizon_days": 28,
+        "mase": held.mase,
+        "rmsse": held.rmsse,
+        "champion": champion,
+        "champion_mase": held.mase[champion],
+        "seasonal_naive_mase": held.mase["seasonal_naive"],
+        "mase_gain": 1 - held.mase[champion] / held.mase["seasonal_naive"],
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="a tenth of the size")
-    parser.add_argument("--no-spark", action="store_true")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small history (minutes)")
+    parser.add_argument("--no-spark", action="store_true", help="leave Spark ALS out")
     parser.add_argument("--no-forecast", action="store_true")
     args = parser.parse_args()
     settings = get_settings()
-    spec = (
-        HistorySpec(users=500, products=200, days=120, sessions_per_user=30, seed=7)
-        if args.quick
-        else HistorySpec(
-            users=5000,
-            products=2000,
-            days=180,
-            categories=24,
-            segments=12,
-            sessions_per_user=40,
-            seed=7,
-        )
-    )
-    out: dict[str, object] = {"when": datetime.now(UTC).isoformat(), "spec": str(spec)}
-    with tempfile.TemporaryDirectory() as tmp:
-        began = time.perf_counter()
-        history = generate(spec)
-        history.write(tmp)
-        out["history_seconds"] = time.perf_counter() - began
-        out["interactions"] = history.interactions
-        print(f"history: {history.interactions:,} interactions in {out['history_seconds']:.0f}s")
-
-        # End to end: read from the lake, evaluate every model, fit on all, register, publish.
-        from models.recommendations.publish import publish
-        from models.recommendations.train import load_champion, train
-
-        name = f"bench-recs-{uuid.uuid4().hex[:6]}"
-        began = time.perf_counter()
-        data = recs_data(tmp)
-        run = train(settings, data, model_name=name)
-        bundle, version, run_id = load_champion(settings, name)
-        published = publish(
-            settings,
-            data,
-            bundle,
-            model_name=name,
-            model_version=version,
-            run_id=run_id,
-            send_event=False,
-        )
-        out["recs_end_to_end_seconds"] = time.perf_counter() - began
-        metrics = {k: v.as_dict() for k, v in run.evaluation.metrics.items()}
-        out["recs_metrics"] = metrics
-        out["recs_seconds"] = run.evaluation.seconds
-        als, pop = metrics["implicit_als"], metrics["popularity"]
-        out["ndcg_ratio"] = als["ndcg_at_10"] / pop["ndcg_at_10"]
-        out["recall_ratio"] = als["recall_at_20"] / pop["recall_at_20"]
-        out["published_users"] = published.users
-        print(json.dumps(metrics, indent=1))
-        print(
-            f"end to end {out['recs_end_to_end_seconds']:.0f}s; NDCG x{out['ndcg_ratio']:.2f}, "
-            f"Recall x{out['recall_ratio']:.2f}, coverage {als['coverage']:.2f}"
-        )
-
-        if not args.no_spark:
-            from models.recommendations.spark_als import SparkALS
-            from shoplake.spark import get_spark
-
-            began = time.perf_counter()
-            session = get_spark(settings)
-            out["spark_start_seconds"] = time.perf_counter() - began
-            side = evaluate(
-                data,
-                FactorParams(),
-                holdout_days=14,
-                half_life_days=30,
-                extra={"spark_als": lambda w: SparkALS.fit(session, w, FactorParams())},
-            )
-            out["side_by_side"] = {
-                k: {**side.metrics[k].as_dict(), "seconds": side.seconds[k]}
-                for k in ("implicit_als", "spark_als")
+    size = QUICK if args.quick else FULL
+    params = replace(size, end=datetime.now(UTC).replace(microsecond=0))
+    work = settings.state_dir / "bench-models" / uuid.uuid4().hex[:8]
+    root = str(work / "lake")
+    out: dict[str, Any] = {"history": params.as_dict()}
+    began = time.perf_counter()
+    try:
+        with scratch_history(settings, get_spark(settings), params, root) as history:
+            out["history"] |= {
+                "interactions": history.run.counts.interactions,
+                "orders": history.run.counts.orders,
+                "events": history.run.events,
+                "simulate_and_land_seconds": round(time.perf_counter() - began, 1),
             }
-            print(json.dumps(out["side_by_side"], indent=1))
-
+            print("history", out["history"], flush=True)
+        out["recommendations"] = _recommendations(settings, root)
+        print("recommendations", json.dumps(out["recommendations"], indent=1), flush=True)
+        if not args.no_spark:
+            out["side_by_side"] = _side_by_side(settings, root)
+            print("implicit vs Spark ALS", json.dumps(out["side_by_side"], indent=1), flush=True)
         if not args.no_forecast:
-            from models.forecasting.train import train as train_forecast
-
-            began = time.perf_counter()
-            fc = train_forecast(
-                settings.model_copy(update={"forecast_backtest_windows": 1}),
-                daily_demand(tmp),
-                model_name=f"bench-forecast-{uuid.uuid4().hex[:6]}",
-            )
-            held = fc.backtest.held_out
-            out["forecast_seconds"] = time.perf_counter() - began
-            out["forecast_mase"] = held.mase
-            out["forecast_wrmsse"] = held.rmsse
-            out["forecast_champion"] = fc.champion_model
-            out["forecast_mase_gain"] = (
-                1 - held.mase[fc.champion_model] / held.mase["seasonal_naive"]
-            )
-            print(
-                f"forecast {out['forecast_seconds']:.0f}s: {held.mase}; "
-                f"gain {out['forecast_mase_gain']:.1%}"
-            )
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"models-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(out, indent=2, default=str))
-    print(f"wrote {path}")
+            out["forecasts"] = _forecasts(settings, root)
+            print("forecasts", json.dumps(out["forecasts"], indent=1), flush=True)
+        out["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        write_result("models", out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

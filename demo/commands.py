@@ -45,8 +45,8 @@ def demo(
     from spark_jobs.silver.jobs import run_silver
     from streaming.bronze import run as run_bronze
 
-    if gold:
-        from demo.gold_story import history_chapter
+    if gold or models:
+        from demo.history_story import history_chapter
 
         history_chapter(settings, console)
     console.print("… bronze: Kafka → Delta (available now)")

@@ -8,46 +8,18 @@ The demo builds the marts it shows (and everything they depend on, with their te
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 
-from demo.history.run import HistoryError, extend_history, history_dir, simulate_history
-from demo.history.world import HistoryParams
 from shoplake.config import Settings
 
-# A small history: two weeks of 300 shoppers over 120 products (seconds to simulate and land).
-DEMO_HISTORY = HistoryParams(days=14, users=300, products=120, seed=11)
 # The marts the chapter shows, and the parents the gold gate checks them against (a customer
 # of every order must be in dim_customers).
 DEMO_MARTS = ("+sales_daily", "+funnel_daily", "+finance_revenue_reconciliation", "+dim_customers")
 # What the chapter suggests an analyst types (and runs the first against the endpoint).
 ENDPOINT_EXAMPLE = "select count(*) from gold.fct_orders"
 DUCKDB_EXAMPLE = "select * from gold.sales_daily limit 5"
-
-
-def history_chapter(settings: Settings, console: Console) -> None:
-    """Write the demo's history into Postgres and Kafka, or bring it up to now if it is there."""
-    manifest = history_dir(settings, DEMO_HISTORY.seed) / "manifest.json"
-    try:
-        if manifest.exists():
-            run = extend_history(settings, DEMO_HISTORY.seed, days=DEMO_HISTORY.days)
-            verb = "extended"
-        else:
-            now = datetime.now(UTC).replace(microsecond=0)
-            run = simulate_history(settings, replace(DEMO_HISTORY, end=now))
-            verb = "simulated"
-    except HistoryError as exc:
-        console.print(f"… shopper history: {exc}", highlight=False)
-        return
-    since, until = run.window
-    console.print(
-        f"… shopper history {verb}: {since:%Y-%m-%d %H:%M} → {until:%H:%M} UTC, "
-        f"{run.counts.sessions:,} sessions, {run.counts.orders:,} orders, {run.events:,} events "
-        f"({run.outbox_rows:,} through the outbox) at {run.events_per_second:,.0f} events/s",
-        highlight=False,
-    )
 
 
 def gold_chapter(settings: Settings, console: Console) -> None:

@@ -17,6 +17,8 @@ from rich.table import Table
 
 from shoplake.commands.common import console, fail
 from shoplake.config import Settings, get_settings
+from shoplake.lake import DEMAND_FORECASTS, REORDER_SUGGESTIONS
+from shoplake.lake import Table as LakeTable
 
 if TYPE_CHECKING:  # pandas stays out of `shoplake --help`
     from models.forecasting.reorder import DraftPurchaseOrders, UnitsOnOrder
@@ -30,6 +32,20 @@ LakeOption = typer.Option(None, help="read the lake here instead of SHOPLAKE_LAK
 
 def _lake(settings: Settings, lake: Path | None) -> str:
     return str(lake) if lake is not None else settings.lake_path
+
+
+def _name_in_endpoint(settings: Settings, root: str, table: LakeTable) -> None:
+    """A table written into the stack's lake is named in the SQL endpoint at once; a scratch
+    lake (`--lake`) is nobody's metastore's business."""
+    from shoplake.sql_endpoint import name_written_tables
+
+    if root != settings.lake_path:
+        return
+    if name_written_tables(settings, (table,)) is None:
+        console.print(
+            f"the SQL endpoint is not answering: it names {table.name} when it next starts",
+            highlight=False,
+        )
 
 
 def metrics_table(title: str, rows: dict[str, dict[str, float]], columns: list[str]) -> Table:
@@ -169,8 +185,10 @@ def forecast_publish(lake: Path | None = LakeOption) -> None:
         frame, version, run_id = champion_forecasts(settings)
     except (TrackingUnavailable, LookupError) as exc:
         raise fail(str(exc)) from None
-    rows = publish(frame, _lake(settings, lake), version, run_id)
+    root = _lake(settings, lake)
+    rows = publish(frame, root, version, run_id)
     console.print(f"gold.demand_forecasts: {rows} rows from version {version}")
+    _name_in_endpoint(settings, root, DEMAND_FORECASTS)
 
 
 @dataclass(frozen=True)
@@ -211,6 +229,7 @@ def reorder(
     version = str(forecasts.model_version.dropna().iloc[0]) if len(forecasts) else None
     stamped = stamp(frame, datetime.now(UTC), version)
     rows = write_stamped(stamped, root)
+    _name_in_endpoint(settings, root, REORDER_SUGGESTIONS)
     due = frame[frame.needs_reorder]
     console.print(
         f"gold.reorder_suggestions: {rows} rows, {len(due)} to reorder "

@@ -152,6 +152,22 @@ def register_tables(
     return Registration(tuple(registered), tuple(created), tuple(dropped), tuple(waiting))
 
 
+def name_written_tables(settings: Settings, tables: Sequence[Table]) -> Registration | None:
+    """Name tables written outside dbt (the models' gold tables) in the endpoint at once, so an
+    analyst sees `gold.demand_forecasts` as soon as it exists, not after the next restart.
+
+    None when the endpoint is not answering: it names every table of the registry when it
+    next starts, so nothing is lost by going on without it.
+    """
+    from thrift.Thrift import TException
+
+    try:
+        with cursor(settings, timeout_s=60) as cur:
+            return register_tables(cur, settings.lake_path, tables=tables)
+    except (TException, OSError):
+        return None
+
+
 def drop_schemas(cur: Cursor, layers: Iterable[str], prefix: str) -> None:
     """Forget a test's schemas (names only: external tables keep their files)."""
     if not prefix:

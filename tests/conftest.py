@@ -6,12 +6,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from pyspark.sql import SparkSession
 
 from shoplake.config import Settings, get_settings
 from shoplake.stack import Stack, StackError
+
+if TYPE_CHECKING:
+    from tests.support.histories import HistoryLake
 
 SERVICE_DIRS = ("integration", "e2e", "faults")
 
@@ -56,6 +60,16 @@ def spark(settings: Settings, stack: Stack) -> Iterator[SparkSession]:
     session = get_spark(settings, app_name="shoplake-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def history_lake(
+    settings: Settings, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
+) -> HistoryLake:
+    """One small simulated history, landed once for the models' tests and notebooks."""
+    from tests.support.histories import simulated_lake
+
+    return simulated_lake(settings, spark, tmp_path_factory.mktemp("history-lake"))
 
 
 @pytest.fixture(autouse=True)

@@ -195,3 +195,11 @@ def _observed(counts: Counts) -> dict[str, Any]:
         "lost_demand_units": dict(sorted(counts.lost_demand.items())),
         "stockout_days": dict(sorted(counts.stockout_days.items())),
     }
+
+
+def simulate_or_extend(settings: Settings, params: HistoryParams) -> tuple[HistoryRun, str]:
+    """`params`' history written into the stack, or, when it is there already (a second run),
+    brought up to now; with the verb that says which."""
+    if (history_dir(settings, params.seed) / "manifest.json").exists():
+        return extend_history(settings, params.seed, days=params.days), "extended"
+    return simulate_history(settings, params), "simulated"

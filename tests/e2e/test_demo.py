@@ -27,6 +27,7 @@ from shoplake.db import make_engine
 from shoplake.lake import (
     ARCHIVE_TABLES,
     CART_EVENTS,
+    DEMAND_FORECASTS,
     NOTIFICATIONS,
     ORDER_ARCHIVE_BATCHES,
     PRODUCT_VIEWS,
@@ -37,6 +38,7 @@ from shoplake.lake import (
     USERS,
 )
 from shoplake.outbox import outbox
+from shoplake.sql_endpoint import query
 from shoplake_cli.main import app
 from tests.support.mailpit import Mailbox
 
@@ -172,6 +174,14 @@ def test_the_demo_lands_every_chapter_in_the_stores_it_names(
     # 7. After checkout: the buyer's order went to the door in two shipments with their labels,
     #    and their old order is in the archive, not in Postgres; the lake has both.
     _after_checkout_landed(spark, settings, result.output)
+
+    # 8. The models' chapter: the lists went to Redis, a history's shopper got personal
+    #    recommendations, and the forecasts are in gold, by name in the SQL endpoint at once.
+    assert "shoppers' lists" in result.output and "asks the API (" in result.output
+    assert f"{DEMAND_FORECASTS.name}: " in result.output
+    assert "named in the SQL endpoint" in result.output
+    ((forecasts,),) = query(settings, f"select count(*) from {DEMAND_FORECASTS.name}")
+    assert forecasts > 0
 
 
 def _after_checkout_landed(spark: SparkSession, settings: Settings, output: str) -> None:

@@ -3,6 +3,7 @@ with open purchase orders counted as inbound and DRAFT purchase orders written o
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
@@ -12,7 +13,6 @@ from deltalake import DeltaTable
 from sqlalchemy import Engine
 from typer.testing import CliRunner, Result
 
-from demo.planted_history import HistorySpec
 from models import features, lake_io
 from models.forecasting.publish import publish
 from models.forecasting.reorder import suggestions
@@ -29,13 +29,16 @@ from shoplake.lake import DEMAND_FORECASTS, REORDER_SUGGESTIONS
 from shoplake.stack import Stack
 from shoplake_cli.main import app
 from tests.support.factories import outbox_events
-from tests.support.histories import planted_lake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
 
-SPEC = HistorySpec(users=600, products=20, categories=4, segments=2, days=100, seed=5)
+pytestmark = LANDING_TIMEOUT
 
 
-def test_train_publish_and_reorder(stack: Stack, settings: Settings, tmp_path: Path) -> None:
-    root, _ = planted_lake(tmp_path, SPEC)
+def test_train_publish_and_reorder(
+    stack: Stack, settings: Settings, history_lake: HistoryLake, tmp_path: Path
+) -> None:
+    root = str(tmp_path / "lake")
+    shutil.copytree(history_lake.root, root)  # the forecasts are published into it
     demand = features.daily_demand(root)
     small = settings.model_copy(
         update={"forecast_horizon_days": 14, "forecast_backtest_windows": 2}

@@ -1,5 +1,5 @@
 """Train → register → publish → serve on the real stack (MLflow, Redis, Postgres) with a small
-planted history; the champion rule, the publish switch under concurrent readers, the
+simulated history; the champion rule, the publish switch under concurrent readers, the
 fallbacks, and bad input."""
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from shoplake.recommendations import GLOBAL_CATEGORY, ListedItem, ListKind, Publ
 from shoplake.stack import Stack
 from shoplake.stack.process import free_port
 from tests.support.api import generous_limits
-from tests.support.histories import planted_lake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
 @dataclass
@@ -38,9 +40,8 @@ class Trained:
 
 
 @pytest.fixture(scope="module")
-def trained(stack: Stack, settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    root, _ = planted_lake(tmp_path_factory.mktemp("recs-lake"))
-    data = recs_data(root)
+def trained(stack: Stack, settings: Settings, history_lake: HistoryLake) -> Trained:
+    data = recs_data(history_lake.root)
     name = f"test-recs-{uuid.uuid4().hex[:8]}"
     run = train(settings, data, FactorParams(factors=16), model_name=name)
     return Trained(data, run, name, settings)

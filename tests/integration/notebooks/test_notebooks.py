@@ -1,4 +1,4 @@
-"""Both notebooks run end to end on a small planted history (in memory: no .ipynb written)."""
+"""Both notebooks run end to end on a small simulated history (in memory: no .ipynb written)."""
 
 from __future__ import annotations
 
@@ -9,22 +9,25 @@ import pytest
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from demo.planted_history import HistorySpec
 from shoplake.config import REPO_ROOT
 from shoplake.stack import Stack
-from tests.support.histories import planted_lake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
 
-SPEC = HistorySpec(users=300, products=20, categories=4, segments=2, days=70, seed=3)
+pytestmark = LANDING_TIMEOUT
 
 
 @pytest.mark.parametrize("name", ["recommendations", "forecasting"])
 def test_the_notebook_runs(
-    name: str, stack: Stack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    name: str,
+    stack: Stack,
+    history_lake: HistoryLake,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The kernel inherits this process's environment, where an earlier test's library may
     # have chosen a headless matplotlib backend: a notebook shows its plots inline.
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    root, _ = planted_lake(tmp_path / "lake", SPEC)
+    root = history_lake.root
     notebook = jupytext.read(REPO_ROOT / "notebooks" / f"{name}.py")
     parameters = next(c for c in notebook.cells if "parameters" in c.metadata.get("tags", []))
     parameters.source = parameters.source.replace('lake_root = ""', f"lake_root = {root!r}")

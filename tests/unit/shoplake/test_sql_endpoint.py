@@ -5,14 +5,21 @@ a known one is left alone, a name whose files are gone is dropped. On an in-memo
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from shoplake.lake import FCT_ORDERS, ORDERS, PAYMENTS
-from shoplake.sql_endpoint import create_statement, register_statement, register_tables
+from shoplake.config import Settings
+from shoplake.lake import DEMAND_FORECASTS, FCT_ORDERS, ORDERS, PAYMENTS
+from shoplake.sql_endpoint import (
+    create_statement,
+    name_written_tables,
+    register_statement,
+    register_tables,
+)
 
 
 class FakeMetastore:
@@ -79,3 +86,11 @@ def test_statements_name_the_lake_path_and_the_registry_schema() -> None:
     assert register_statement(ORDERS, "/la'ke") == (
         "CREATE TABLE IF NOT EXISTS silver.orders USING DELTA LOCATION '/la\\'ke/silver/orders'"
     )
+
+
+def test_a_table_written_while_the_endpoint_is_down_waits_for_its_next_start() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings = Settings(spark_sql_port=closed, bind_host="127.0.0.1")
+    assert name_written_tables(settings, (DEMAND_FORECASTS,)) is None

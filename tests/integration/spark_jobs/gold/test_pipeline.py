@@ -20,10 +20,10 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 from deltalake import DeltaTable, write_deltalake
-from pydantic import SecretStr
 from pyspark.sql import SparkSession
 
 from demo.history.run import HistoryRun, extend_history, simulate_history
+from demo.history.scratch import land, scratch_database
 from demo.history.world import HistoryParams
 from shoplake import db
 from shoplake.config import Settings
@@ -34,15 +34,12 @@ from shoplake.lake import (
     FINANCE_REVENUE_RECONCILIATION,
     ORDER_ITEMS,
     PAYMENTS,
-    domain_topic_pattern,
 )
 from shoplake.sql_endpoint import cursor, drop_schemas, query
 from spark_jobs.gold.dbt import GoldTarget, source_freshness, target_dir
 from spark_jobs.gold.gates import GateFailed
 from spark_jobs.gold.pipeline import BuildReport, build, docs, run_tests
 from spark_jobs.gold.reconcile import reconcile_revenue
-from spark_jobs.silver.jobs import run_silver
-from streaming.bronze import BronzeJob, start
 from tests.support.gold import arrow_type
 
 # The module's fixture lands a history and runs the whole `dbt build` (some 160 nodes, each a
@@ -64,59 +61,33 @@ class GoldLake:
     first_build: BuildReport
 
 
-def _land(spark: SparkSession, settings: Settings, root: str, namespace: str) -> None:
-    """Bronze catches up with the test's topics, then every silver job merges."""
-    job = BronzeJob.from_settings(
-        settings,
-        lake_root=root,
-        topic_pattern=domain_topic_pattern(namespace),
-        deadletter_topic=f"{namespace}.deadletter",
-    )
-    query_ = start(spark, job, once=True)
-    query_.awaitTermination()
-    assert query_.exception() is None, query_.exception()
-    run_silver(settings, lake_root=root)
-
-
 @pytest.fixture(scope="module")
 def lake(
     settings: Settings, spark: SparkSession, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GoldLake]:
     unique = uuid.uuid4().hex[:8]
-    name = f"shoplake_gold_{unique}"
-    admin = db.make_engine(settings, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'create database "{name}"'))
-    scratch = settings.model_copy(
-        update={
-            "database_url": SecretStr(settings.database_endpoint.rsplit("/", 1)[0] + f"/{name}"),
-            "gold_dir": tmp_path_factory.mktemp("gold"),
-        }
-    )
     root = str(tmp_path_factory.mktemp("lake"))
     namespace = f"g{unique}"
     target = GoldTarget(root, f"t{unique}_")
-    try:
-        db.upgrade(scratch)
-        params = HistoryParams(
-            days=DAYS,
-            users=USERS,
-            products=PRODUCTS,
-            seed=SEED,
-            end=datetime.now(UTC).replace(microsecond=0) - timedelta(days=1),
-        )
-        history = simulate_history(scratch, params, namespace=namespace, lake_root=root)
-        _land(spark, scratch, root, namespace)
-        report = build(scratch, target)
-        yield GoldLake(scratch, target, namespace, history, report)
-    finally:
-        with cursor(settings) as cur:
-            drop_schemas(
-                cur, ("silver", "gold", "staging", "intermediate", "ref"), target.schema_prefix
+    gold_dir = tmp_path_factory.mktemp("gold")
+    with scratch_database(settings, f"shoplake_gold_{unique}", gold_dir=gold_dir) as scratch:
+        try:
+            params = HistoryParams(
+                days=DAYS,
+                users=USERS,
+                products=PRODUCTS,
+                seed=SEED,
+                end=datetime.now(UTC).replace(microsecond=0) - timedelta(days=1),
             )
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
+            history = simulate_history(scratch, params, namespace=namespace, lake_root=root)
+            land(spark, scratch, root, namespace)
+            report = build(scratch, target)
+            yield GoldLake(scratch, target, namespace, history, report)
+        finally:
+            with cursor(settings) as cur:
+                drop_schemas(
+                    cur, ("silver", "gold", "staging", "intermediate", "ref"), target.schema_prefix
+                )
 
 
 def _rows(lake: GoldLake, table: str) -> list[dict[str, object]]:
@@ -261,7 +232,7 @@ def test_one_more_day_builds_incrementally_and_still_reconciles(
         lake_root=lake.target.lake_root,
     )
     assert extension.counts.orders > 0
-    _land(spark, lake.settings, lake.target.lake_root, lake.namespace)
+    land(spark, lake.settings, lake.target.lake_root, lake.namespace)
     report = build(
         lake.settings,
         lake.target,

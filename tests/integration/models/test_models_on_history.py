@@ -1,8 +1,7 @@
-"""The models find what the planted history hides: taste segments and complement pairs."""
+"""The models find what the simulated history plants: taste segments (the factorisation beats
+popularity) and complement pairs (bought together)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,12 +11,15 @@ from models.recommendations.baselines import baskets, cooccurrence, neighbours
 from models.recommendations.evaluate import evaluate, split
 from models.recommendations.factorization import FactorParams
 from models.recommendations.matrix import Index, kind_matrix, top_n, weighted_matrix
-from tests.support.histories import planted_lake
+from tests.support.histories import LANDING_TIMEOUT, HistoryLake
+
+pytestmark = LANDING_TIMEOUT
 
 
-def test_the_factorisation_beats_popularity_on_planted_segments(tmp_path: Path) -> None:
-    root, _ = planted_lake(tmp_path)
-    result = evaluate(recs_data(root), FactorParams(factors=16), holdout_days=14, half_life_days=30)
+def test_the_factorisation_beats_popularity_on_planted_segments(history_lake: HistoryLake) -> None:
+    result = evaluate(
+        recs_data(history_lake.root), FactorParams(factors=16), holdout_days=14, half_life_days=30
+    )
     als, popular = result.metrics["implicit_als"], result.metrics["popularity"]
     assert als.users > 50
     assert als.ndcg_at_10 > 1.5 * popular.ndcg_at_10
@@ -25,26 +27,31 @@ def test_the_factorisation_beats_popularity_on_planted_segments(tmp_path: Path) 
     assert als.coverage > popular.coverage
 
 
-def test_bought_together_finds_the_planted_complements(tmp_path: Path) -> None:
-    root, history = planted_lake(tmp_path)
+def test_bought_together_finds_the_planted_complements(history_lake: HistoryLake) -> None:
+    root = history_lake.root
     data = interactions(root)
     index = Index.build(data, products(root).sku)
     orders = baskets(data[data.kind == "purchase"], "order_id", index)
     found = neighbours(cooccurrence(orders), 3)
     pos = index.item_pos
-    hits = [
-        index.items[found[pos[a]][0][0]] == b
-        for a, b in history.complements.items()
-        if pos[a] in found
-    ]
-    assert len(hits) > 5 and np.mean(hits) > 0.8
+    ranked = {
+        a: [str(index.items[j]) for j, _ in found[pos[a]]]
+        for a in history_lake.complements
+        if a in pos and pos[a] in found
+    }
+    # The simulator adds the complement to 35% of the orders of its product, beside long-tailed
+    # popularity: on the default history it is the first neighbour of 59% of the products and
+    # among the first three of 77%.
+    first = [ranked[a][0] == history_lake.complements[a] for a in ranked]
+    top3 = [history_lake.complements[a] in ranked[a] for a in ranked]
+    assert len(ranked) > 5
+    assert np.mean(first) > 0.4 and np.mean(top3) > 0.6
 
 
 def test_the_holdout_is_the_last_days_and_decay_favours_recent_interactions(
-    tmp_path: Path,
+    history_lake: HistoryLake,
 ) -> None:
-    root, _ = planted_lake(tmp_path)
-    data = interactions(root)
+    data = interactions(history_lake.root)
     holdout = split(data, 14)
     assert holdout.train.event_time.max() < holdout.cutoff <= holdout.test.event_time.min()
     index = Index(np.array(["u"], dtype=object), np.array(["a", "b"], dtype=object))
