@@ -249,7 +249,16 @@ class Settings(BaseSettings):
     recs_top_n: int = Field(50, ge=1, le=500, description="items published per active user")
     recs_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="lifetime of a publication")
     recs_holdout_days: int = Field(14, ge=1, description="the time-based holdout")
-    recs_half_life_days: float = Field(30.0, gt=0, description="time decay of interactions")
+    recs_half_life_days: float = Field(14.0, gt=0, description="time decay of interactions")
+    recs_interest_half_life_days: float = Field(
+        14.0, gt=0, description="time decay of a shopper's own recent interest in the blend"
+    )
+    recs_interest_weight: float = Field(
+        2.0, ge=0, description="weight of recent interest in the blend (factorisation = 1)"
+    )
+    recs_neighbour_weight: float = Field(
+        0.3, ge=0, description="weight of item co-occurrence in the blend (factorisation = 1)"
+    )
     recs_active_days: int = Field(90, ge=1, description="users seen this recently get lists")
     recs_recent_views: int = Field(20, ge=1, le=200, description="recent views kept per session")
     recs_recent_views_ttl_s: int = Field(24 * 3600, ge=60, description="how long they are kept")

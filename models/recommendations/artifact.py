@@ -1,4 +1,5 @@
-"""The registered model: the factorisation and its index, as an MLflow pyfunc.
+"""The registered model: the factorisation (and the blend around it) and its index, as an
+MLflow pyfunc.
 
 `predict` takes a frame with a `user_id` column and answers their top items, so a data
 scientist can load `models:/shoplake-recommendations@champion` and ask it; serving never
@@ -8,7 +9,7 @@ does (it reads the lists published in Redis).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from mlflow.pyfunc.model import PythonModel
 
 from models.recommendations.factorization import ImplicitFactors
+from models.recommendations.hybrid import BlendParams, Hybrid
 from models.recommendations.matrix import top_n
 
 FACTORS = "factors.npz"
@@ -29,10 +31,18 @@ class Bundle:
     users: np.ndarray
     items: np.ndarray
     params: dict[str, Any]
+    # The champion's blend; None for a bundle of factors alone (older versions, Spark ALS).
+    blend: Hybrid | None = None
+
+    def scores(self, rows: np.ndarray) -> np.ndarray:
+        """What the lists are ranked by: the blend when there is one."""
+        return (self.blend or self.factors).scores(rows)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         self.factors.save(folder / FACTORS)
+        if self.blend is not None:
+            self.blend.save(folder)
         (folder / INDEX).write_text(
             json.dumps(
                 {"users": list(self.users), "items": list(self.items), "params": self.params}
@@ -43,12 +53,17 @@ class Bundle:
     @classmethod
     def load(cls, folder: Path) -> Bundle:
         index = json.loads((folder / INDEX).read_text())
-        factors = ImplicitFactors.load(folder / FACTORS, index["params"].get("model", "als"))
+        params = index["params"]
+        factors = ImplicitFactors.load(folder / FACTORS, params.get("model", "als"))
+        blend = BlendParams(
+            **{f.name: params[f.name] for f in fields(BlendParams) if f.name in params}
+        )
         return cls(
             factors,
             np.array(index["users"], dtype=object),
             np.array(index["items"], dtype=object),
-            index["params"],
+            params,
+            Hybrid.load(folder, factors, blend),
         )
 
 
@@ -63,7 +78,7 @@ class RecommenderModel(PythonModel):
         rows = np.array([self.user_pos[u] for u in known], dtype=np.int64)
         if not len(rows):
             return pd.DataFrame(columns=["user_id", "rank", "sku", "score"])
-        scores = self.bundle.factors.scores(rows)
+        scores = self.bundle.scores(rows)
         best = top_n(scores, n)
         records = [
             (user, rank + 1, self.bundle.items[col], float(scores[i, col]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from models.recommendations.baselines import (
     item_categories,
 )
 from models.recommendations.factorization import FactorParams, ImplicitFactors
+from models.recommendations.hybrid import BlendParams, Hybrid
 from models.recommendations.matrix import (
     STRONG_KINDS,
     Index,
@@ -33,6 +35,7 @@ from models.recommendations.metrics import RankingMetrics, ranking_metrics
 
 K = 20
 BASELINE = "popularity"
+DEFAULT_BLEND = BlendParams()
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ def split(interactions: pd.DataFrame, holdout_days: int) -> Holdout:
         interactions[interactions.event_time >= cutoff],
         cutoff,
     )
+
+
+def validation(data: RecsData, holdout_days: int) -> RecsData:
+    """The training period alone: its own last `holdout_days` become the holdout when tuning,
+    so choices are never made on the days the reported figures are judged on."""
+    return RecsData(split(data.interactions, holdout_days).train, data.products)
 
 
 @dataclass
@@ -100,23 +109,40 @@ def evaluate(
     *,
     holdout_days: int,
     half_life_days: float,
+    blend: BlendParams | None = DEFAULT_BLEND,
     extra: dict[str, Callable[[sp.csr_matrix], Recommender]] | None = None,
 ) -> Evaluation:
-    """The baselines, co-occurrence and the factorisation side by side on one holdout; `extra`
-    adds models fitted from the same weighted matrix (Spark ALS)."""
+    """The baselines, co-occurrence, the factorisation and the hybrid (unless `blend` is None)
+    side by side on one holdout; `extra` adds models fitted from the same weighted matrix
+    (Spark ALS). Every model gets the same exclusions: nothing bought before the cutoff."""
     holdout = split(data.interactions, holdout_days)
     fitted = prepare(data, holdout, half_life_days)
     result = Evaluation(cutoff=holdout.cutoff)
+    # Co-occurrence and the factorisation are built once, for themselves and for the hybrid.
+    neighbours = cache(lambda: cooccurrence(sessions_or_orders(holdout.train, fitted.index)))
+    factorise = cache(lambda: ImplicitFactors.fit(fitted.weighted, params))
     builders: dict[str, Callable[[], Recommender]] = {
         "popularity": lambda: GlobalPopularity(fitted.weighted),
         "category_popularity": lambda: CategoryPopularity(
             fitted.weighted, item_categories(fitted.index, data.products)
         ),
-        "cooccurrence": lambda: ItemNeighbours(
-            fitted.weighted, cooccurrence(sessions_or_orders(holdout.train, fitted.index))
-        ),
-        params.algorithm_name: lambda: ImplicitFactors.fit(fitted.weighted, params),
+        "cooccurrence": lambda: ItemNeighbours(fitted.weighted, neighbours()),
+        params.algorithm_name: factorise,
     }
+    if blend is not None:
+        builders[hybrid_name(params)] = lambda: Hybrid.fit(
+            factorise(),
+            fitted.weighted,
+            weighted_matrix(
+                holdout.train,
+                fitted.index,
+                holdout.cutoff,
+                blend.interest_half_life_days,
+                blend.interest_kinds,
+            ),
+            neighbours(),
+            blend,
+        )
     for name, make in (extra or {}).items():
         builders[name] = lambda make=make: make(fitted.weighted)  # type: ignore[misc]
     for name, build in builders.items():
@@ -125,6 +151,10 @@ def evaluate(
         result.metrics[name] = score(model, fitted)
         result.seconds[name] = time.perf_counter() - began
     return result
+
+
+def hybrid_name(params: FactorParams) -> str:
+    return f"hybrid_{params.algorithm}"
 
 
 def sessions_or_orders(interactions: pd.DataFrame, index: Index) -> sp.csr_matrix:

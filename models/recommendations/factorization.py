@@ -17,9 +17,12 @@ from threadpoolctl import threadpool_limits
 @dataclass(frozen=True)
 class FactorParams:
     algorithm: str = "als"  # als | bpr
-    factors: int = 64
+    # Few factors: the history's tastes are a handful of segments, and 16 factors beat 32 and
+    # 64 on the validation split (recall most), besides fitting faster.
+    factors: int = 16
     regularization: float = 0.05
-    alpha: float = 2.0
+    # Confidence = 1 + alpha x weight; 5 beat 2 on the validation split (NDCG@10 and recall).
+    alpha: float = 5.0
     iterations: int = 15
     learning_rate: float = 0.01
     seed: int = 7
@@ -78,7 +81,8 @@ class ImplicitFactors:
         out = np.full((len(rows), n), -1, dtype=np.int64)
         for start in range(0, len(rows), 2048):  # bounded memory: 2,048 x items scores at once
             chunk = rows[start : start + 2048]
-            out[start : start + len(chunk)] = top_n(self.scores(chunk), n, exclude[chunk])
+            best = top_n(self.scores(chunk), n, exclude[chunk])  # narrower if items < n
+            out[start : start + len(chunk), : best.shape[1]] = best
         return out
 
     def similar_items(self, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -52,16 +53,22 @@ def weighted_matrix(
     index: Index,
     as_of: pd.Timestamp,
     half_life_days: float,
+    kind_weights: Mapping[str, float] | None = None,
 ) -> sp.csr_matrix:
-    """Sum over a user's interactions with an item of kind weight x 0.5^(age / half-life)."""
+    """Sum over a user's interactions with an item of kind weight x 0.5^(age / half-life);
+    kinds weighted 0 are left out."""
+    weights_of = KIND_WEIGHTS if kind_weights is None else kind_weights
     rows, cols, known = positions(index, interactions)
     age_days = (as_of - interactions.event_time).dt.total_seconds().to_numpy() / 86_400.0
     decay = np.power(0.5, np.clip(age_days, 0, None) / half_life_days)
-    weights = interactions.kind.map(KIND_WEIGHTS).fillna(1.0).to_numpy() * decay
-    return sp.csr_matrix(
+    weights = interactions.kind.map(weights_of).fillna(1.0).to_numpy() * decay
+    known = known & (weights > 0)
+    matrix = sp.csr_matrix(
         (weights[known].astype(np.float32), (rows[known], cols[known])),
         shape=(len(index.users), len(index.items)),
     )
+    matrix.sum_duplicates()
+    return matrix
 
 
 def kind_matrix(interactions: pd.DataFrame, index: Index, kinds: tuple[str, ...]) -> sp.csr_matrix:

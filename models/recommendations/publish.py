@@ -148,7 +148,7 @@ def build_lists(
     users: dict[str, list[ListedItem]] = {}
     for start in range(0, len(active), 2048):
         rows = active[start : start + 2048]
-        scores = bundle.factors.scores(rows)
+        scores = bundle.scores(rows)
         best = top_n(scores, top_n_items, bought[rows])
         for i, row in enumerate(rows):
             lo, hi = weighted.indptr[row], weighted.indptr[row + 1]

@@ -1,5 +1,8 @@
 """`shoplake recs train`: evaluate on the holdout, fit on the whole history, log to MLflow,
-register a version of `shoplake-recommendations`, and move `champion` if it earned it."""
+register a version of `shoplake-recommendations`, and move `champion` if it earned it.
+
+The candidate is the hybrid (the factorisation blended with recent interest and
+co-occurrence, see `hybrid.py`); the factorisation alone is evaluated beside it."""
 
 from __future__ import annotations
 
@@ -14,8 +17,16 @@ from models import tracking
 from models.champion import Decision
 from models.features import RecsData
 from models.recommendations.artifact import Bundle, RecommenderModel
-from models.recommendations.evaluate import BASELINE, Evaluation, evaluate
+from models.recommendations.baselines import cooccurrence
+from models.recommendations.evaluate import (
+    BASELINE,
+    Evaluation,
+    evaluate,
+    hybrid_name,
+    sessions_or_orders,
+)
 from models.recommendations.factorization import FactorParams, ImplicitFactors
+from models.recommendations.hybrid import BlendParams, Hybrid
 from models.recommendations.matrix import Index, kind_matrix, top_n, weighted_matrix
 from shoplake.config import Settings
 
@@ -33,21 +44,51 @@ class RecsRun:
     candidate: str
 
 
-def fit_full(data: RecsData, params: FactorParams, half_life_days: float) -> Bundle:
+def blend_params(settings: Settings) -> BlendParams:
+    return BlendParams(
+        interest_weight=settings.recs_interest_weight,
+        neighbour_weight=settings.recs_neighbour_weight,
+        interest_half_life_days=settings.recs_interest_half_life_days,
+    )
+
+
+def fit_full(
+    data: RecsData,
+    params: FactorParams,
+    half_life_days: float,
+    blend: BlendParams | None = None,
+) -> Bundle:
     """The model that gets registered: fitted on the whole history."""
     index = Index.build(data.interactions, data.products.sku)
     weighted = weighted_matrix(data.interactions, index, data.as_of, half_life_days)
     factors = ImplicitFactors.fit(weighted, params)
+    hybrid = None
+    if blend is not None:
+        hybrid = Hybrid.fit(
+            factors,
+            weighted,
+            weighted_matrix(
+                data.interactions,
+                index,
+                data.as_of,
+                blend.interest_half_life_days,
+                blend.interest_kinds,
+            ),
+            cooccurrence(sessions_or_orders(data.interactions, index)),
+            blend,
+        )
     return Bundle(
         factors,
         index.users,
         index.items,
         {
             **asdict(params),
+            **(asdict(blend) if blend is not None else {}),
             "model": params.algorithm,
             "half_life_days": half_life_days,
             "as_of": data.as_of.isoformat(),
         },
+        hybrid,
     )
 
 
@@ -58,7 +99,7 @@ def sample_lists(
     index = Index(bundle.users, bundle.items)
     rows = np.arange(min(users, len(bundle.users)))
     bought = kind_matrix(data.interactions, index, ("purchase",))
-    best = top_n(bundle.factors.scores(rows), n, bought[rows])
+    best = top_n(bundle.scores(rows), n, bought[rows])
     return {
         str(bundle.users[r]): [str(bundle.items[c]) for c in best[i] if c >= 0]
         for i, r in enumerate(rows)
@@ -70,10 +111,14 @@ def train(
     data: RecsData,
     params: FactorParams | None = None,
     *,
+    blend: BlendParams | None = None,
     register: bool = True,
     model_name: str = MODEL_NAME,
 ) -> RecsRun:
+    """The candidate is the hybrid around `params`; its blend comes from the settings unless
+    `blend` is given."""
     params = params or FactorParams()
+    chosen = blend or blend_params(settings)
     if data.interactions.empty:
         raise ValueError("no interactions in the lake: nothing to learn from")
     evaluation = evaluate(
@@ -81,9 +126,10 @@ def train(
         params,
         holdout_days=settings.recs_holdout_days,
         half_life_days=settings.recs_half_life_days,
+        blend=chosen,
     )
-    candidate = params.algorithm_name
-    bundle = fit_full(data, params, settings.recs_half_life_days)
+    candidate = hybrid_name(params)
+    bundle = fit_full(data, params, settings.recs_half_life_days, chosen)
 
     import mlflow
 
@@ -98,6 +144,7 @@ def train(
         mlflow.log_params(
             {
                 **asdict(params),
+                **asdict(chosen),
                 "holdout_days": settings.recs_holdout_days,
                 "half_life_days": settings.recs_half_life_days,
                 "interactions": len(data.interactions),
