@@ -35,7 +35,7 @@ from shoplake.spark import get_spark
 
 FULL = HistoryParams(days=180, users=5000, products=2000, seed=7)
 QUICK = HistoryParams(days=70, users=400, products=150, seed=7)
-CHAMPION = "implicit_als"
+CHAMPION = "hybrid_als"
 
 
 def _recommendations(settings: Settings, root: str) -> dict[str, Any]:

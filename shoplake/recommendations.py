@@ -32,6 +32,9 @@ class Reason(StrEnum):
     FOR_YOU = "for_you"
     BECAUSE_YOU_VIEWED = "because_you_viewed"
     BECAUSE_YOU_BOUGHT = "because_you_bought"
+    # The item itself is in the shopper's recent interest (viewed, wishlisted, carted, not
+    # bought): the list brings it back rather than naming it as its own reason.
+    YOU_LOOKED_AT = "you_looked_at"
     BOUGHT_WITH = "bought_with"
     VIEWED_WITH = "viewed_with"
     SIMILAR_TO = "similar_to"

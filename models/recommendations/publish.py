@@ -154,6 +154,7 @@ def build_lists(
             lo, hi = weighted.indptr[row], weighted.indptr[row + 1]
             hist = weighted.indices[lo:hi][np.argsort(-weighted.data[lo:hi])][:HISTORY]
             owned = set(bought.indices[bought.indptr[row] : bought.indptr[row + 1]].tolist())
+            seen = set(weighted.indices[lo:hi].tolist())
             picks = [c for c in best[i] if c >= 0]
             if not picks:
                 continue
@@ -162,7 +163,9 @@ def build_lists(
             for k, col in enumerate(picks):
                 sku = str(index.items[col])
                 reason, about = Reason.FOR_YOU, None
-                if closest is not None:
+                if col in seen:  # the shopper's own interest: not "because you viewed" itself
+                    reason = Reason.YOU_LOOKED_AT
+                elif closest is not None:
                     anchor_col = int(hist[int(closest[k].argmax())])
                     anchor = str(index.items[anchor_col])
                     about = anchor

@@ -90,6 +90,7 @@ def _text(item: ListedItem, names: dict[str, str]) -> str:
         Reason.SIMILAR_TO: f"similar to {about}",
         Reason.BECAUSE_YOU_VIEWED: f"because you viewed {about}",
         Reason.BECAUSE_YOU_BOUGHT: f"because you bought {about}",
+        Reason.YOU_LOOKED_AT: "you looked at this lately",
         Reason.POPULAR_IN: f"popular in {item.about}",
         Reason.POPULAR: "popular right now",
         Reason.FOR_YOU: "picked for you",

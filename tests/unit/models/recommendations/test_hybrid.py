@@ -16,6 +16,9 @@ from models.recommendations.evaluate import evaluate, split, validation
 from models.recommendations.factorization import FactorParams, ImplicitFactors
 from models.recommendations.hybrid import BlendParams, Hybrid, keep_top, scale_rows
 from models.recommendations.matrix import Index, weighted_matrix
+from models.recommendations.publish import build_lists
+from models.recommendations.train import fit_full
+from shoplake.recommendations import Reason
 
 
 def test_scale_rows_divides_each_row_by_its_largest_magnitude() -> None:
@@ -153,3 +156,15 @@ def test_lists_longer_than_the_catalogue_are_padded() -> None:
         best = model.recommend(np.array([0]), 5, sp.csr_matrix((2, 3)))
         assert best.shape == (1, 5) and best[0, 3:].tolist() == [-1, -1]
         assert sorted(best[0, :3].tolist()) == [0, 1, 2]
+
+
+def test_an_item_of_the_shoppers_own_interest_says_so_not_because_of_itself() -> None:
+    data = _history()
+    bundle = fit_full(data, FactorParams(factors=2), 7.0, BlendParams())
+    lists = build_lists(bundle, data, top_n_items=6, active_days=30, half_life_days=7.0)
+    seen = data.interactions.groupby("user_id").sku.agg(set)
+    shown = [(user, item) for user, items in lists.users.items() for item in items]
+    assert shown
+    for user, item in shown:
+        assert item.about != item.sku  # never "because you viewed X" on X
+        assert (item.reason == Reason.YOU_LOOKED_AT) == (item.sku in seen[user])
