@@ -17,6 +17,7 @@ from pathlib import Path
 
 from shoplake.config import Settings
 from shoplake.sql_endpoint import Registration, cursor, register_tables
+from spark_jobs.gold import state
 from spark_jobs.gold.dbt import (
     DbtRun,
     FreshnessRun,
@@ -69,8 +70,12 @@ def build(
     # dbt's default also runs a test one of whose parents was left out and is stale, such as
     # sales adding up to the orders when the orders moved on and the sales mart was not rebuilt.
     selection = ["--select", *select, "--indirect-selection", "cautious"] if select else []
+    if not select and not full_refresh:  # after new data: unchanged seeds and views stay
+        selection = state.new_data_args(settings, target, state.endpoint_relations(settings)) or []
     args = ["build", *selection, *(["--full-refresh"] * full_refresh)]
     dbt = run_dbt(settings, target, args)
+    if not select:
+        state.keep(settings, target)
     gold = None
     if gates:
         note("quality gate: gold")

@@ -36,10 +36,11 @@ from shoplake.lake import (
     PAYMENTS,
 )
 from shoplake.sql_endpoint import cursor, drop_schemas, query
-from spark_jobs.gold.dbt import GoldTarget, source_freshness, target_dir
+from spark_jobs.gold.dbt import GoldTarget, run_dbt, source_freshness, target_dir
 from spark_jobs.gold.gates import GateFailed
 from spark_jobs.gold.pipeline import BuildReport, build, docs, run_tests
 from spark_jobs.gold.reconcile import reconcile_revenue
+from spark_jobs.gold.state import endpoint_relations, new_data_args
 from tests.support.gold import arrow_type
 
 # The module's fixture lands a history and runs the whole `dbt build` (some 160 nodes, each a
@@ -217,6 +218,34 @@ def test_docs_are_generated_with_lineage(lake: GoldLake) -> None:
     catalog = json.loads((report.dbt_site.parent / "catalog.json").read_text())
     assert "model.shoplake_gold.fct_orders" in catalog["nodes"]
     assert report.quality_site is not None
+
+
+def test_the_build_after_new_data_leaves_out_unchanged_seeds_views_and_unit_tests(
+    lake: GoldLake,
+) -> None:
+    # The first build (the whole project) kept its manifest, and the endpoint has every view.
+    endpoint = endpoint_relations(lake.settings)
+    args = new_data_args(lake.settings, lake.target, endpoint)
+    assert args is not None
+    listed = run_dbt(
+        lake.settings, lake.target, ["ls", "-q", "--output", "json", *args], check=False
+    )
+    assert listed.returncode == 0, listed.output
+    nodes = [json.loads(line) for line in listed.output.splitlines() if line.startswith("{")]
+    kinds = {n["resource_type"] for n in nodes}
+    materialized = {n["config"]["materialized"] for n in nodes if n["resource_type"] == "model"}
+    assert {"model", "test", "snapshot"} <= kinds
+    assert not kinds & {"seed", "unit_test"} and "view" not in materialized
+    assert any(n["name"].startswith("unique_fct_orders") for n in nodes)  # data tests run
+
+    # A fresh metastore forgets views: then everything is built again.
+    staging = f"{lake.target.schema_prefix}staging"
+
+    def forgot_one(schema: str) -> set[str]:
+        names = endpoint(schema)
+        return set(sorted(names)[1:]) if schema == staging else names
+
+    assert new_data_args(lake.settings, lake.target, forgot_one) is None
 
 
 def test_one_more_day_builds_incrementally_and_still_reconciles(
