@@ -294,6 +294,16 @@ class Simulation:
                 weights = pdf[[index[p.sku] for p in members]]
                 self.category_cdf[(s, category)] = np.cumsum(weights / weights.sum()).tolist()
         self.view_cdf: list[list[float]] = [row.tolist() for row in world.view_cdf]
+        # Per product, the keys of its stock levels, in warehouse order.
+        self.stock_keys: dict[str, list[tuple[str, str]]] = {
+            p.sku: [(p.sku, w) for w in p.warehouses] for p in world.products
+        }
+        # Per segment, the categories searched for and their cumulative weights (what
+        # `random.choices` sums from the weights on every call).
+        self.segment_categories: list[tuple[tuple[tuple[str, ...], ...], list[float]]] = [
+            (tuple(s.categories), list(itertools.accumulate(s.categories.values())))
+            for s in SEGMENTS
+        ]
         # Per product, the promotions that can badge it (not the cart's), in the world's order.
         self.badges: dict[str, list[Promotion]] = {
             product.sku: [p for p in world.promotions if p.scope != "cart" and p.covers(product)]
@@ -306,14 +316,15 @@ class Simulation:
         heapq.heappush(self._heap, (when, next(self._seq), process))
 
     def _run_until(self, limit: datetime) -> None:
-        while self._heap and self._heap[0][0] < limit:
-            when, _, process = heapq.heappop(self._heap)
+        heap, seq, pop, push = self._heap, self._seq, heapq.heappop, heapq.heappush
+        while heap and heap[0][0] < limit:
+            when, _, process = pop(heap)
             self.now = self._step_at = when
             try:
                 wait = next(process)
             except StopIteration:
                 continue
-            self.at(self.now + wait, process)
+            push(heap, (self.now + wait, next(seq), process))  # as `at` would
 
     def run(self, on_day: Callable[[date], None] | None = None) -> Counts:
         """Simulate every day up to the end; `on_day` is told as each day finishes."""
@@ -601,11 +612,13 @@ class Simulation:
     # ------------------------------------------------------------------ stock
 
     def _available(self, product: Product) -> int:
-        return sum(
-            self.levels[(product.sku, w)].available
-            for w in product.warehouses
-            if (product.sku, w) in self.levels
-        )
+        levels = self.levels
+        total = 0
+        for key in self.stock_keys[product.sku]:
+            level = levels.get(key)
+            if level is not None:
+                total += level.available
+        return total
 
     def _replenish(self, day: date) -> Wait:
         """Each morning, order what would run short: cover for the lead time and a week more,
@@ -740,7 +753,7 @@ class Simulation:
                 if self._available(product) == 0:
                     self.counts.lost_demand[product.sku] += 1  # demand the stockout censored
                     continue
-                quantity = self.rng.choices((1, 2, 3), weights=(90, 8, 2))[0]
+                quantity = self.rng.choices((1, 2, 3), cum_weights=(90, 98, 100))[0]
                 self._add_to_cart(shopper, product, quantity)
                 yield timedelta(seconds=self.rng.randint(5, 30))
                 partner = self.world.by_sku.get(product.complement or "")
@@ -784,8 +797,8 @@ class Simulation:
         """A search for something of the segment's taste; a few find nothing."""
         if self.rng.random() < 0.04:
             return None, self.rng.choice(ZERO_RESULT_QUERIES), 0
-        categories, weights = zip(*SEGMENTS[segment].categories.items(), strict=True)
-        category = self.rng.choices(categories, weights=weights)[0]
+        categories, cum_weights = self.segment_categories[segment]
+        category = self.rng.choices(categories, cum_weights=cum_weights)[0]
         matching = self.by_category[category]
         product = self.rng.choice(matching)
         roll = self.rng.random()

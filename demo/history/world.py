@@ -243,7 +243,7 @@ def new_uuid(rng: random.Random) -> str:
 
 def uuid4_text(bits: int) -> str:
     """`str(uuid.UUID(int=bits, version=4))` for a 128-bit integer."""
-    h = f"{(bits & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    h = ((bits & _UUID4_CLEAR) | _UUID4_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
