@@ -14,14 +14,15 @@ final state of the entities (users, products, orders, payments, stock levels) is
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
 import random
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
 
 import numpy as np
@@ -86,6 +87,95 @@ LEAD_TIME_DAYS = (5, 9)
 COVER_DAYS = 30
 
 Wait = Generator[timedelta, None, None]  # a process: yields how long until its next step
+
+
+class Fact:
+    """What every event of one type shares, worked out once: its CloudEvents type, schema and
+    key field, and its data's fields in the order the model dumps them, with their defaults.
+
+    `data` builds the event's data as `model(**values).model_dump(mode="json")` would, without
+    validating it again: for the simulation's own values, which are of the contract's JSON
+    types and within its bounds by construction (the unit tests validate every event of a
+    history against its model)."""
+
+    __slots__ = ("_fields", "dataschema", "key_field", "model", "type")
+
+    def __init__(self, model: type[EventData]) -> None:
+        self.model = model
+        self.type = model.event_type()
+        self.dataschema = model.schema_id()
+        self.key_field = model.key_field
+        # (name, required, default, default factory), in the model's field order.
+        self._fields = tuple(
+            (name, info.is_required(), info.default, info.default_factory)
+            for name, info in model.model_fields.items()
+        )
+
+    def data(self, values: dict[str, Any]) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name, required, default, factory in self._fields:
+            if name in values:
+                data[name] = values[name]
+            elif required:
+                raise TypeError(f"{self.model.__name__} needs {name}")
+            else:
+                data[name] = factory() if factory is not None else default  # type: ignore[call-arg]
+        return data
+
+
+_FACTS: dict[type[EventData], Fact] = {}
+
+
+def fact_of(model: type[EventData]) -> Fact:
+    fact = _FACTS.get(model)
+    if fact is None:
+        fact = _FACTS[model] = Fact(model)
+    return fact
+
+
+_ENVELOPE_FIELDS = frozenset(("id", "source", "type", "time", "subject", "dataschema", "data"))
+
+
+def envelope(
+    event_id: str, source: str, fact: Fact, subject: str, data: dict[str, Any], at: datetime
+) -> CloudEvent:
+    """The CloudEvent `fact.model(**data).to_event(source, event_id=..., time=...)` gives, built
+    as `CloudEvent.model_construct` builds one (without validating again) for attributes that
+    are valid by construction: a registered type, a non-empty id, source and subject, a time in
+    UTC. The unit tests validate every event of a history."""
+    event = CloudEvent.__new__(CloudEvent)
+    values = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": fact.type,
+        "time": at,
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "dataschema": fact.dataschema,
+        "data": data,
+    }
+    object.__setattr__(event, "__dict__", values)
+    object.__setattr__(event, "__pydantic_fields_set__", set(_ENVELOPE_FIELDS))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
+# The events of every session and checkout, built from their values (`Simulation.emit_fact`).
+PRODUCT_VIEWED = fact_of(ProductViewed)
+SEARCH_PERFORMED = fact_of(SearchPerformed)
+RECOMMENDATION_CLICKED = fact_of(RecommendationClicked)
+CART_ITEM_ADDED = fact_of(CartItemAdded)
+CART_ITEM_REMOVED = fact_of(CartItemRemoved)
+CART_CHECKED_OUT = fact_of(CartCheckedOut)
+USER_REGISTERED = fact_of(UserRegistered)
+WISHLIST_ITEM_ADDED = fact_of(WishlistItemAdded)
+PAYMENT_AUTHORIZED = fact_of(PaymentAuthorized)
+PAYMENT_DECLINED = fact_of(PaymentDeclined)
+PAYMENT_CAPTURED = fact_of(PaymentCaptured)
+PAYMENT_VOIDED = fact_of(PaymentVoided)
+PAYMENT_REFUNDED = fact_of(PaymentRefunded)
 
 
 class Sink(Protocol):
@@ -194,13 +284,31 @@ class Simulation:
             self.by_category[product.category].append(product)
         # Per segment and category: the products and the cumulative chance of viewing each,
         # for the views that follow a search.
-        self.category_cdf: dict[tuple[int, tuple[str, ...]], np.ndarray] = {}
+        # As lists: a view's pick bisects them (what np.searchsorted would find, per call in
+        # a fraction of its time).
+        self.category_cdf: dict[tuple[int, tuple[str, ...]], list[float]] = {}
         index = {p.sku: i for i, p in enumerate(world.products)}
         for s in range(len(SEGMENTS)):
             pdf = np.diff(world.view_cdf[s], prepend=0.0)
             for category, members in self.by_category.items():
                 weights = pdf[[index[p.sku] for p in members]]
-                self.category_cdf[(s, category)] = np.cumsum(weights / weights.sum())
+                self.category_cdf[(s, category)] = np.cumsum(weights / weights.sum()).tolist()
+        self.view_cdf: list[list[float]] = [row.tolist() for row in world.view_cdf]
+        # Per product, the keys of its stock levels, in warehouse order.
+        self.stock_keys: dict[str, list[tuple[str, str]]] = {
+            p.sku: [(p.sku, w) for w in p.warehouses] for p in world.products
+        }
+        # Per segment, the categories searched for and their cumulative weights (what
+        # `random.choices` sums from the weights on every call).
+        self.segment_categories: list[tuple[tuple[tuple[str, ...], ...], list[float]]] = [
+            (tuple(s.categories), list(itertools.accumulate(s.categories.values())))
+            for s in SEGMENTS
+        ]
+        # Per product, the promotions that can badge it (not the cart's), in the world's order.
+        self.badges: dict[str, list[Promotion]] = {
+            product.sku: [p for p in world.promotions if p.scope != "cart" and p.covers(product)]
+            for product in world.products
+        }
 
     # ------------------------------------------------------------------ the clock
 
@@ -208,14 +316,15 @@ class Simulation:
         heapq.heappush(self._heap, (when, next(self._seq), process))
 
     def _run_until(self, limit: datetime) -> None:
-        while self._heap and self._heap[0][0] < limit:
-            when, _, process = heapq.heappop(self._heap)
+        heap, seq, pop, push = self._heap, self._seq, heapq.heappop, heapq.heappush
+        while heap and heap[0][0] < limit:
+            when, _, process = pop(heap)
             self.now = self._step_at = when
             try:
                 wait = next(process)
             except StopIteration:
                 continue
-            self.at(self.now + wait, process)
+            push(heap, (self.now + wait, next(seq), process))  # as `at` would
 
     def run(self, on_day: Callable[[date], None] | None = None) -> Counts:
         """Simulate every day up to the end; `on_day` is told as each day finishes."""
@@ -252,12 +361,32 @@ class Simulation:
         """The event at the current time (then the clock moves a millisecond, as a transaction's
         next statement would); written only inside the window being written."""
         event_id = new_uuid(self.rng)
-        if self.writing:
-            self.sink.event(data.to_event(source, event_id=event_id, time=self.now), outbox=outbox)
-            self.counts.events[data.event_type()] += 1
+        if self.emit_from <= self._step_at < self.end:
+            fact = fact_of(type(data))
+            self._send(fact, data.model_dump(mode="json"), source, event_id, outbox)
         else:
             self.counts.skipped_events += 1
         self.now += MS
+
+    def emit_fact(
+        self, fact: Fact, values: dict[str, Any], source: str, *, outbox: bool = True
+    ) -> None:
+        """`emit` for an event of the simulation's own values (see `Fact.data`): the same
+        event, without building its model to dump it again."""
+        event_id = new_uuid(self.rng)
+        if self.emit_from <= self._step_at < self.end:
+            self._send(fact, fact.data(values), source, event_id, outbox)
+        else:
+            self.counts.skipped_events += 1
+        self.now += MS
+
+    def _send(
+        self, fact: Fact, data: dict[str, Any], source: str, event_id: str, outbox: bool
+    ) -> None:
+        now = self.now if self.now.tzinfo is UTC else self.now.astimezone(UTC)
+        event = envelope(event_id, source, fact, str(data[fact.key_field]), data, now)
+        self.sink.event(event, outbox=outbox)
+        self.counts.events[fact.type] += 1
 
     def _movement(self, movement: Movement, actor_id: str | None = None) -> None:
         after = movement.after
@@ -401,13 +530,14 @@ class Simulation:
             )
 
     def _register(self, shopper: Shopper) -> Wait:
-        self.emit(
-            UserRegistered(
-                user_id=shopper.user_id,
-                email=shopper.email,
-                role="customer",
-                country=shopper.country,
-            ),
+        self.emit_fact(
+            USER_REGISTERED,
+            {
+                "user_id": shopper.user_id,
+                "email": shopper.email,
+                "role": "customer",
+                "country": shopper.country,
+            },
             ACCOUNTS,
         )
         self.registered.append(shopper)
@@ -440,15 +570,18 @@ class Simulation:
         rates = np.array([s.activity for s in shoppers]) * self.params.session_rate * factor
         counts = self.np.poisson(rates) if shoppers else np.array([], dtype=int)
         starts: list[tuple[datetime, Shopper | None]] = []
-        for shopper, n in zip(shoppers, counts, strict=True):
-            if n == 0:
-                continue
-            first = next(self._session_times(day, 1))
+        visiting = [(shopper, n) for shopper, n in zip(shoppers, counts.tolist(), strict=True) if n]
+        # One draw of the hours for all of them: the same numbers as one draw each.
+        hours = self._session_hours(len(visiting))
+        for (shopper, n), hour in zip(visiting, hours, strict=True):
+            first = self._session_time(day, hour)
             starts.append((first, shopper))
             if n > 1:  # a second visit, long enough after the first to be its own session
                 starts.append((first + timedelta(minutes=self.rng.randint(120, 360)), shopper))
         anonymous = int(self.np.poisson(0.35 * len(starts))) if starts else 0
-        starts.extend((moment, None) for moment in self._session_times(day, anonymous))
+        starts.extend(
+            (self._session_time(day, hour), None) for hour in self._session_hours(anonymous)
+        )
         for moment, visitor in starts:
             if begins <= moment < ends:
                 self.at(moment, self._session(visitor, eager))
@@ -456,11 +589,18 @@ class Simulation:
         if begins <= replenish < ends:
             self.at(replenish, self._replenish(day))
 
-    def _session_times(self, day: date, count: int) -> Iterator[datetime]:
-        """Start times on the day; late sessions start early enough to end before midnight."""
-        for hour in self.np.choice(24, size=count, p=HOURS):
-            seconds = min(int(hour) * 3600 + self.rng.randrange(3600), 86400 - 4500)
-            yield datetime.combine(day, time(), self.end.tzinfo) + timedelta(seconds=seconds)
+    def _session_hours(self, count: int) -> list[int]:
+        """The hours `count` sessions start in (`np.choice` with p takes one uniform per draw,
+        so drawing them together gives the numbers drawing them one by one would)."""
+        if count == 0:
+            return []
+        hours: list[int] = self.np.choice(24, size=count, p=HOURS).tolist()
+        return hours
+
+    def _session_time(self, day: date, hour: int) -> datetime:
+        """A start time in the hour; late sessions start early enough to end before midnight."""
+        seconds = min(hour * 3600 + self.rng.randrange(3600), 86400 - 4500)
+        return datetime.combine(day, time(), self.end.tzinfo) + timedelta(seconds=seconds)
 
     def _close_day(self, day: date) -> None:
         for product in self.world.products:
@@ -472,11 +612,13 @@ class Simulation:
     # ------------------------------------------------------------------ stock
 
     def _available(self, product: Product) -> int:
-        return sum(
-            self.levels[(product.sku, w)].available
-            for w in product.warehouses
-            if (product.sku, w) in self.levels
-        )
+        levels = self.levels
+        total = 0
+        for key in self.stock_keys[product.sku]:
+            level = levels.get(key)
+            if level is not None:
+                total += level.available
+        return total
 
     def _replenish(self, day: date) -> Wait:
         """Each morning, order what would run short: cover for the lead time and a week more,
@@ -526,18 +668,15 @@ class Simulation:
         """A product this shopper looks at: the segment's taste times popularity, in the category
         searched for if there was a search."""
         if category is None:
-            products, cdf = self.world.products, self.world.view_cdf[segment]
+            products, cdf = self.world.products, self.view_cdf[segment]
         else:
             products, cdf = self.by_category[category], self.category_cdf[(segment, category)]
-        index = int(np.searchsorted(cdf, self.rng.random()))
+        index = bisect.bisect_left(cdf, self.rng.random())
         return products[min(index, len(products) - 1)]
 
     def _promotion_on(self, product: Product) -> Promotion | None:
-        live = [
-            p
-            for p in self.world.promotions
-            if p.scope != "cart" and p.active(self.now) and p.covers(product)
-        ]
+        now = self.now
+        live = [p for p in self.badges[product.sku] if p.starts_at <= now < p.ends_at]
         return max(live, key=lambda p: p.value, default=None)
 
     def _add_probability(self, product: Product, segment: int, eager: float) -> float:
@@ -562,14 +701,15 @@ class Simulation:
             self.carts.pop(user_id or "", None)  # the cart's TTL ran out: Redis forgot it
         if self.rng.random() < 0.4:  # the session starts with a search
             focus, query, results = self._query(segment)
-            self.emit(
-                SearchPerformed(
-                    session_id=session_id,
-                    user_id=user_id,
-                    query=query,
-                    result_count=results,
-                    zero_results=results == 0,
-                ),
+            self.emit_fact(
+                SEARCH_PERFORMED,
+                {
+                    "session_id": session_id,
+                    "user_id": user_id,
+                    "query": query,
+                    "result_count": results,
+                    "zero_results": results == 0,
+                },
                 SEARCH,
                 outbox=False,
             )
@@ -581,23 +721,28 @@ class Simulation:
             product = self._pick(segment, focus)
             referrer = "search" if focus and n == 0 else "category" if focus else "home"
             if self.rng.random() < 0.04:
-                self.emit(
-                    RecommendationClicked(
-                        session_id=session_id,
-                        user_id=user_id,
-                        sku=product.sku,
-                        slot=self.rng.randrange(10),
-                        placement=self.rng.choice(("home", "product", "cart")),
-                        model_version="popularity-baseline",
-                    ),
+                self.emit_fact(
+                    RECOMMENDATION_CLICKED,
+                    {
+                        "session_id": session_id,
+                        "user_id": user_id,
+                        "sku": product.sku,
+                        "slot": self.rng.randrange(10),
+                        "placement": self.rng.choice(("home", "product", "cart")),
+                        "model_version": "popularity-baseline",
+                    },
                     BEHAVIOUR,
                     outbox=False,
                 )
                 referrer = "recommendation"
-            self.emit(
-                ProductViewed(
-                    session_id=session_id, user_id=user_id, sku=product.sku, referrer=referrer
-                ),
+            self.emit_fact(
+                PRODUCT_VIEWED,
+                {
+                    "session_id": session_id,
+                    "user_id": user_id,
+                    "sku": product.sku,
+                    "referrer": referrer,
+                },
                 BEHAVIOUR,
                 outbox=False,
             )
@@ -608,18 +753,19 @@ class Simulation:
                 if self._available(product) == 0:
                     self.counts.lost_demand[product.sku] += 1  # demand the stockout censored
                     continue
-                quantity = self.rng.choices((1, 2, 3), weights=(90, 8, 2))[0]
+                quantity = self.rng.choices((1, 2, 3), cum_weights=(90, 98, 100))[0]
                 self._add_to_cart(shopper, product, quantity)
                 yield timedelta(seconds=self.rng.randint(5, 30))
                 partner = self.world.by_sku.get(product.complement or "")
                 if partner and self.rng.random() < COMPLEMENT_PROBABILITY:
-                    self.emit(
-                        ProductViewed(
-                            session_id=session_id,
-                            user_id=user_id,
-                            sku=partner.sku,
-                            referrer="bought-together",
-                        ),
+                    self.emit_fact(
+                        PRODUCT_VIEWED,
+                        {
+                            "session_id": session_id,
+                            "user_id": user_id,
+                            "sku": partner.sku,
+                            "referrer": "bought-together",
+                        },
                         BEHAVIOUR,
                         outbox=False,
                     )
@@ -631,7 +777,9 @@ class Simulation:
                         self.counts.lost_demand[partner.sku] += 1
             elif self.rng.random() < 0.01 and (shopper.user_id, product.sku) not in self.wishlists:
                 self.wishlists[(shopper.user_id, product.sku)] = self.now
-                self.emit(WishlistItemAdded(user_id=shopper.user_id, sku=product.sku), WISHLIST)
+                self.emit_fact(
+                    WISHLIST_ITEM_ADDED, {"user_id": shopper.user_id, "sku": product.sku}, WISHLIST
+                )
         if shopper is None:
             return
         cart = self.carts[shopper.user_id]
@@ -649,8 +797,8 @@ class Simulation:
         """A search for something of the segment's taste; a few find nothing."""
         if self.rng.random() < 0.04:
             return None, self.rng.choice(ZERO_RESULT_QUERIES), 0
-        categories, weights = zip(*SEGMENTS[segment].categories.items(), strict=True)
-        category = self.rng.choices(categories, weights=weights)[0]
+        categories, cum_weights = self.segment_categories[segment]
+        category = self.rng.choices(categories, cum_weights=cum_weights)[0]
         matching = self.by_category[category]
         product = self.rng.choice(matching)
         roll = self.rng.random()
@@ -671,27 +819,29 @@ class Simulation:
         cart = self.carts[shopper.user_id]
         cart[product.sku] = cart.get(product.sku, 0) + quantity
         self.cart_touched[shopper.user_id] = self.now
-        self.emit(
-            CartItemAdded(
-                cart_id=user_cart_id(shopper.user_id),
-                user_id=shopper.user_id,
-                sku=product.sku,
-                quantity=quantity,
-                unit_price_cents=product.price_cents,
-                currency=CURRENCY,
-            ),
+        self.emit_fact(
+            CART_ITEM_ADDED,
+            {
+                "cart_id": user_cart_id(shopper.user_id),
+                "user_id": shopper.user_id,
+                "sku": product.sku,
+                "quantity": quantity,
+                "unit_price_cents": product.price_cents,
+                "currency": CURRENCY,
+            },
             CART,
         )
 
     def _remove_from_cart(self, shopper: Shopper, sku: str) -> None:
         quantity = self.carts[shopper.user_id].pop(sku)
-        self.emit(
-            CartItemRemoved(
-                cart_id=user_cart_id(shopper.user_id),
-                user_id=shopper.user_id,
-                sku=sku,
-                quantity=quantity,
-            ),
+        self.emit_fact(
+            CART_ITEM_REMOVED,
+            {
+                "cart_id": user_cart_id(shopper.user_id),
+                "user_id": shopper.user_id,
+                "sku": sku,
+                "quantity": quantity,
+            },
             CART,
         )
 
@@ -807,13 +957,14 @@ class Simulation:
             ),
             ORDERS,
         )
-        self.emit(
-            CartCheckedOut(
-                cart_id=user_cart_id(shopper.user_id),
-                user_id=shopper.user_id,
-                order_id=order_id,
-                item_count=sum(quantity for _, quantity in items),
-            ),
+        self.emit_fact(
+            CART_CHECKED_OUT,
+            {
+                "cart_id": user_cart_id(shopper.user_id),
+                "user_id": shopper.user_id,
+                "order_id": order_id,
+                "item_count": sum(quantity for _, quantity in items),
+            },
             CHECKOUT,
         )
         # Step 2: the gateway answers.
@@ -833,12 +984,12 @@ class Simulation:
             payment.status = "declined"
             for reservation in state.reservations:
                 self._settle_reservation(reservation, "released", "payment_failed:declined")
-            self.emit(PaymentDeclined(**self._money(state), reason="declined"), PAYMENTS)
+            self.emit_fact(PAYMENT_DECLINED, self._money(state, reason="declined"), PAYMENTS)
             state.aggregate.transition(OrderStatus.PAYMENT_FAILED, reason="declined")
             self._save(state)
             state.checkout_state = "payment_failed"
             return
-        self.emit(PaymentAuthorized(**self._money(state)), PAYMENTS)
+        self.emit_fact(PAYMENT_AUTHORIZED, self._money(state), PAYMENTS)
         for reservation in state.reservations:
             self._settle_reservation(reservation, "sold", None)
             self.sold_today[reservation["sku"]] += reservation["quantity"]
@@ -862,7 +1013,7 @@ class Simulation:
         cart.clear()
         self.at(self.now + timedelta(seconds=1), self._fulfil(state))
 
-    def _money(self, state: OrderState) -> dict[str, Any]:
+    def _money(self, state: OrderState, **more: Any) -> dict[str, Any]:
         assert state.payment is not None
         return {
             "payment_id": state.payment.payment_id,
@@ -870,6 +1021,7 @@ class Simulation:
             "amount_cents": state.payment.amount_cents,
             "currency": CURRENCY,
             "gateway": GATEWAY,
+            **more,
         }
 
     def _settle_reservation(
@@ -904,7 +1056,7 @@ class Simulation:
         if self.rng.random() < CANCEL_PROBABILITY:
             yield timedelta(minutes=self.rng.randint(30, 480))
             self._payment_status(state, "voided")
-            self.emit(PaymentVoided(**self._money(state)), PAYMENTS)
+            self.emit_fact(PAYMENT_VOIDED, self._money(state), PAYMENTS)
             for allocation in state.allocations:
                 product = self.world.by_sku[allocation["sku"]]
                 warehouse = allocation["warehouse_id"]
@@ -927,7 +1079,7 @@ class Simulation:
         self._save(state)
         yield timedelta(hours=self.rng.uniform(12, 48))
         self._payment_status(state, "captured")
-        self.emit(PaymentCaptured(**self._money(state)), PAYMENTS)
+        self.emit_fact(PAYMENT_CAPTURED, self._money(state), PAYMENTS)
         order.transition(OrderStatus.SHIPPED)
         self._save(state)
         yield timedelta(hours=self.rng.uniform(24, 96))
@@ -942,7 +1094,7 @@ class Simulation:
         self._save(state)
         yield timedelta(days=self.rng.uniform(1, 3))
         self._payment_status(state, "refunded")
-        self.emit(PaymentRefunded(**self._money(state)), PAYMENTS)
+        self.emit_fact(PAYMENT_REFUNDED, self._money(state), PAYMENTS)
         order.transition(OrderStatus.REFUNDED, reason="return received")
         self._save(state)
 

@@ -10,7 +10,6 @@ the marts and the models find what was planted.
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -231,9 +230,21 @@ class HistoryParams:
         return cls(**{**values, "end": datetime.fromisoformat(values["end"])})
 
 
+# The bits `uuid.UUID(int=..., version=4)` sets: the variant (RFC 4122) and the version.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
 def new_uuid(rng: random.Random) -> str:
-    """A version-4 UUID drawn from the simulation's generator (so the seed fixes it)."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A version-4 UUID drawn from the simulation's generator (so the seed fixes it): the text
+    of `uuid.UUID(int=rng.getrandbits(128), version=4)`, without building the object."""
+    return uuid4_text(rng.getrandbits(128))
+
+
+def uuid4_text(bits: int) -> str:
+    """`str(uuid.UUID(int=bits, version=4))` for a 128-bit integer."""
+    h = ((bits & _UUID4_CLEAR) | _UUID4_SET).to_bytes(16, "big").hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass
