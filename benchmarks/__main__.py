@@ -204,6 +204,19 @@ def _producer(r: Json, _b: Json, _quick: bool) -> list[Row]:
     ]
 
 
+def _simulator(r: Json, _b: Json, _quick: bool) -> list[Row]:
+    # Generation and serialisation without I/O: Kafka and Postgres come on top in a real run.
+    return [
+        Row(
+            "simulator",
+            "history generated, no I/O",
+            dig(r, "events_per_s"),
+            "events/s",
+            goal=Goal(">=", 20_000),
+        )
+    ]
+
+
 def _gold(r: Json, _b: Json, _quick: bool) -> list[Row]:
     n = "gold"
     gold_cents, postgres_cents = (
@@ -386,6 +399,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         _one("search_relevance", "NDCG@10", "ndcg_at_10"),
     ),
     Benchmark("producer", ("--events", "10000"), (), _producer),
+    Benchmark("simulator", ("--quick",), (), _simulator),
     Benchmark("ingest", ("--events", "20000", "--no-scale"), ("--no-scale",), _ingest),
     Benchmark(
         "fulfilment_consumer",
