@@ -173,7 +173,8 @@ def test_a_stopped_relay_turns_readiness_red_and_logs_an_error(
             for r in caplog.records
             if "pipeline_stalled" in r.getMessage()
         ]
-        assert alarms and alarms[0]["stage"] == "outbox"
+        # Other stages may be alarming too (bronze, when no stream runs beside the suite).
+        assert any(alarm["stage"] == "outbox" for alarm in alarms), alarms
         metrics = client.get("/metrics").text
         assert 'shoplake_pipeline_alarm{stage="outbox"} 1.0' in metrics
         assert "shoplake_outbox_oldest_unsent_age_seconds" in metrics
