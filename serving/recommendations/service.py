@@ -110,22 +110,28 @@ def _unavailable(detail: str) -> ApiError:
 def _rerank(
     personal: list[ListedItem], near_views: list[tuple[str, list[ListedItem]]]
 ) -> list[ListedItem]:
-    """Items close to what the session viewed move up, and say so."""
-    boost: dict[str, tuple[float, str]] = {}
+    """Items close to what the session viewed move up, and say so; close ones the personal list
+    does not hold come in on their closeness alone (the session is newer than the lists)."""
+    boost: dict[str, tuple[float, str, ListedItem]] = {}
     for age, (viewed, neighbours) in enumerate(near_views):
         for rank, item in enumerate(neighbours):
             gain = VIEW_BOOST / (1 + age) / (1 + rank / 10)
-            if gain > boost.get(item.sku, (0.0, ""))[0]:
-                boost[item.sku] = (gain, viewed)
-    scored = []
+            if gain > boost.get(item.sku, (0.0, "", item))[0]:
+                boost[item.sku] = (gain, viewed, item)
+    scored: list[tuple[float, int, ListedItem]] = []
     for rank, item in enumerate(personal):
         base = 1.0 / (1 + rank / 10)
-        gain, viewed = boost.get(item.sku, (0.0, ""))
+        gain, viewed, _ = boost.pop(item.sku, (0.0, "", item))
         if gain:
             item = item.model_copy(
                 update={"reason": Reason.BECAUSE_YOU_VIEWED, "about": viewed, "about_name": None}
             )
-        scored.append((base + gain, rank, item))
+        scored.append((base + gain, len(scored), item))
+    for gain, viewed, item in boost.values():
+        near = item.model_copy(
+            update={"reason": Reason.BECAUSE_YOU_VIEWED, "about": viewed, "about_name": None}
+        )
+        scored.append((gain, len(scored), near))
     return [item for _, _, item in sorted(scored, key=lambda t: (-t[0], t[1]))]
 
 
