@@ -175,8 +175,16 @@ def test_a_stopped_relay_turns_readiness_red_and_logs_an_error(
         ]
         # Other stages may be alarming too (bronze, when no stream runs beside the suite).
         assert any(alarm["stage"] == "outbox" for alarm in alarms), alarms
+        # The gauges are the process's (Prometheus' default registry): the suite's shared API,
+        # probing every 2 s with its 60 s threshold, writes 0 over this app's 1 now and then;
+        # this app writes 1 again within its 0.3 s interval.
+        alarm = 'shoplake_pipeline_alarm{stage="outbox"} 1.0'
+        deadline = time.monotonic() + 10
         metrics = client.get("/metrics").text
-        assert 'shoplake_pipeline_alarm{stage="outbox"} 1.0' in metrics
+        while alarm not in metrics and time.monotonic() < deadline:
+            time.sleep(0.1)
+            metrics = client.get("/metrics").text
+        assert alarm in metrics
         assert "shoplake_outbox_oldest_unsent_age_seconds" in metrics
 
         restarted = RelayThread(relay.relay)
