@@ -107,6 +107,12 @@ def _unavailable(detail: str) -> ApiError:
     )
 
 
+def _because_viewed(item: ListedItem, viewed: str) -> ListedItem:
+    return item.model_copy(
+        update={"reason": Reason.BECAUSE_YOU_VIEWED, "about": viewed, "about_name": None}
+    )
+
+
 def _rerank(
     personal: list[ListedItem], near_views: list[tuple[str, list[ListedItem]]]
 ) -> list[ListedItem]:
@@ -116,22 +122,18 @@ def _rerank(
     for age, (viewed, neighbours) in enumerate(near_views):
         for rank, item in enumerate(neighbours):
             gain = VIEW_BOOST / (1 + age) / (1 + rank / 10)
-            if gain > boost.get(item.sku, (0.0, "", item))[0]:
+            if item.sku not in boost or gain > boost[item.sku][0]:
                 boost[item.sku] = (gain, viewed, item)
     scored: list[tuple[float, int, ListedItem]] = []
     for rank, item in enumerate(personal):
         base = 1.0 / (1 + rank / 10)
-        gain, viewed, _ = boost.pop(item.sku, (0.0, "", item))
-        if gain:
-            item = item.model_copy(
-                update={"reason": Reason.BECAUSE_YOU_VIEWED, "about": viewed, "about_name": None}
-            )
-        scored.append((base + gain, len(scored), item))
+        if item.sku in boost:
+            gain, viewed, _ = boost.pop(item.sku)
+            scored.append((base + gain, len(scored), _because_viewed(item, viewed)))
+        else:
+            scored.append((base, len(scored), item))
     for gain, viewed, item in boost.values():
-        near = item.model_copy(
-            update={"reason": Reason.BECAUSE_YOU_VIEWED, "about": viewed, "about_name": None}
-        )
-        scored.append((gain, len(scored), near))
+        scored.append((gain, len(scored), _because_viewed(item, viewed)))
     return [item for _, _, item in sorted(scored, key=lambda t: (-t[0], t[1]))]
 
 

@@ -19,8 +19,6 @@ from shoplake.config import Settings
 from spark_jobs.gold.dbt import GoldTarget, target_dir
 
 NEW_DATA_SELECTOR = "new_data"
-# What the selector may leave out: a relation of the endpoint each.
-LEFT_OUT_WHEN_UNCHANGED = ("seed", "view")
 
 # The relations of one schema in the endpoint (tables and views): a function so that the rule
 # is testable without a server.
