@@ -200,7 +200,15 @@ def _producer(r: Json, _b: Json, _quick: bool) -> list[Row]:
             "events/s",
             baseline=dig(r, "python_crc", "events_per_s"),
             baseline_name="same producer, pure-Python CRC",
-        )
+        ),
+        Row(
+            "producer",
+            "Kafka producer, librdkafka (the history's)",
+            dig(r, "librdkafka", "events_per_s"),
+            "events/s",
+            baseline=dig(r, "c_crc", "events_per_s"),
+            baseline_name="kafka-python, C CRC-32C",
+        ),
     ]
 
 

@@ -1,9 +1,11 @@
 """Kafka producer throughput: the project's producer settings with the C CRC-32C, against the
-same producer checksumming in pure Python (what kafka-python does when `crc32c` is missing).
+same producer checksumming in pure Python (what kafka-python does when `crc32c` is missing),
+and against librdkafka (`confluent-kafka`, the history simulator's bulk producer) with the same
+acknowledgements.
 
 Every record batch kafka-python builds (and every batch a consumer fetches, `check_crcs`) gets
 a CRC-32C; its pure-Python fallback runs at about 2 MiB/s, which caps a producer at a few
-thousand events/s on any machine. Both runs send the same N CloudEvent-sized records to a
+thousand events/s on any machine. Each run sends the same N CloudEvent-sized records to a
 test-only topic, waiting for every acknowledgement, in one process one after the other.
 
     .venv/bin/python -m benchmarks.producer [--events 50000]
@@ -21,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import kafka.record.default_records as default_records
+from confluent_kafka import Producer
 from kafka import KafkaProducer
 from kafka.record._crc32c import crc as crc32c_python
 
@@ -76,6 +79,28 @@ def _produce(bootstrap: str, topic: str, records: list[bytes]) -> float:
         producer.close(timeout=10)
 
 
+def _produce_librdkafka(bootstrap: str, topic: str, records: list[bytes]) -> float:
+    failures: list[object] = []
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "acks": "all",
+            "enable.idempotence": True,
+            "linger.ms": 5,
+            "delivery.report.only.error": True,
+            "on_delivery": lambda error, _message: failures.append(error),
+        }
+    )
+    began = time.perf_counter()
+    for record in records:
+        producer.produce(topic, value=record)
+    left = producer.flush(300)
+    seconds = time.perf_counter() - began
+    if left or failures:
+        raise RuntimeError(f"librdkafka: {left} records unacknowledged, {len(failures)} failed")
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000)
@@ -90,6 +115,7 @@ def main() -> None:
     with pure_python_crc():
         runs["python_crc"] = _produce(settings.kafka_bootstrap_servers, topic, records)
     runs["c_crc"] = _produce(settings.kafka_bootstrap_servers, topic, records)
+    runs["librdkafka"] = _produce_librdkafka(settings.kafka_bootstrap_servers, topic, records)
     for name, seconds in runs.items():
         figures[name] = {
             "seconds": round(seconds, 2),
@@ -97,6 +123,7 @@ def main() -> None:
             "mib_per_s": round(megabytes / seconds, 1),
         }
     figures["speed_up"] = round(runs["python_crc"] / runs["c_crc"], 1)
+    figures["librdkafka_vs_c_crc"] = round(runs["c_crc"] / runs["librdkafka"], 1)
     figures["load_average"] = os.getloadavg()[0]
     write_result("producer", figures)
 
