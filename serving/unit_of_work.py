@@ -83,6 +83,10 @@ class NotInTransaction(RuntimeError):
     """A store or an event was asked for outside `with uow:`."""
 
 
+class NoRedis(RuntimeError):
+    """A Redis store was asked of a unit made without a Redis client."""
+
+
 class SqlUnitOfWork:
     """The unit over Postgres (one connection and transaction per `with`) and Redis.
 
@@ -123,7 +127,7 @@ class SqlUnitOfWork:
     @property
     def redis(self) -> redis.Redis:
         if self._redis is None:
-            raise RuntimeError("this unit of work was made without Redis")
+            raise NoRedis("this unit of work was made without Redis")
         return self._redis
 
     @property

@@ -20,6 +20,7 @@ back from the lake (`serving.archive`) by `get_for_user`, `order_public` and the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection
+import redis
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
 
 from serving.archive import service as archive
 from serving.archive.service import ArchivedOrder
@@ -35,7 +38,7 @@ from serving.errors import ApiError, not_found
 from serving.inventory import service as inventory
 from serving.inventory.domain import NotReserved, Reservation
 from serving.orders import domain
-from serving.orders.domain import Order, OrderStatus
+from serving.orders.domain import HistoryEntry, Order, OrderStatus
 from serving.orders.schemas import (
     OrderLinePublic,
     OrderPublic,
@@ -43,7 +46,15 @@ from serving.orders.schemas import (
     PaymentPublic,
     StatusChangePublic,
 )
-from serving.orders.store import OrderStore, Row, SqlOrderStore, skus_bought_by
+from serving.orders.store import (
+    OWNED_STATUSES,
+    OrderStore,
+    OwnedSkusCache,
+    RedisOwnedSkus,
+    Row,
+    SqlOrderStore,
+    skus_bought_by,
+)
 from serving.pagination import (
     InvalidCursor,
     decode_cursor,
@@ -55,11 +66,12 @@ from serving.payments import service as payments
 from serving.payments.domain import Payment
 from serving.payments.gateway import PaymentResult, PaymentStatus
 from serving.pricing.schemas import ShippingPublic
-from serving.unit_of_work import UnitOfWork
+from serving.unit_of_work import NoRedis, UnitOfWork
 from shoplake.events.order import OrderLine, OrderPlaced
 
 SOURCE = "/serving/orders"
 STORE = "orders"
+OWNED_CACHE = "orders.owned"
 log = logging.getLogger(__name__)
 
 
@@ -75,6 +87,20 @@ def as_api_error(exc: domain.OrderError) -> ApiError:
 
 def _store(uow: UnitOfWork) -> OrderStore:
     return uow.store(STORE, SqlOrderStore.on)
+
+
+def _forget_owned(uow: UnitOfWork, user_id: str) -> None:
+    # Opened only after the commit, and skipped by a unit made without Redis (a sweep, a
+    # script): the cache's TTL bounds what it leaves. A forget that fails is logged by the unit.
+    try:
+        cache: OwnedSkusCache = uow.store(OWNED_CACHE, RedisOwnedSkus.on)
+    except NoRedis:
+        return
+    cache.forget(user_id)
+
+
+def changes_ownership(entry: HistoryEntry) -> bool:
+    return (entry.from_status in OWNED_STATUSES) != (entry.to_status in OWNED_STATUSES)
 
 
 # ---------------------------------------------------------------- the aggregate in and out
@@ -101,6 +127,8 @@ def save(uow: UnitOfWork, order: Order) -> None:
     store.set_status(order.id, order.status)
     for entry in order.history:
         store.add_history(order.id, entry)
+    if any(changes_ownership(entry) for entry in order.history):
+        uow.after_commit(lambda: _forget_owned(uow, order.user_id))
     for event in order.events:
         uow.record(event, SOURCE)
     order.history.clear()
@@ -604,6 +632,20 @@ def refund(uow: UnitOfWork, order_id: str, reason: str | None, actor_id: str) ->
     return public
 
 
-def skus_bought(conn: Connection, user_id: str) -> set[str]:
-    """The SKUs of the user's paid, not cancelled orders (recommendations filter them out)."""
-    return skus_bought_by(conn, user_id)
+def skus_bought(engine: Engine, client: redis.Redis, user_id: str) -> set[str]:
+    """The SKUs of the user's paid, not cancelled orders (recommendations filter them out):
+    from the Redis cache when it has them, else from Postgres, then cached. Redis failing
+    only costs the query."""
+    cache: OwnedSkusCache = RedisOwnedSkus(client)
+    try:
+        cached = cache.get(user_id)
+    except RedisError as exc:
+        log.warning("owned SKUs not cached: %s", exc)
+        cached = None
+    if cached is not None:
+        return cached
+    with engine.connect() as conn:
+        skus = skus_bought_by(conn, user_id)
+    with contextlib.suppress(RedisError):
+        cache.put(user_id, skus)
+    return skus

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+import orjson
+import redis
 import sqlalchemy as sa
 from sqlalchemy import Connection
 
@@ -162,7 +164,48 @@ class SqlOrderStore:
 
 
 # What a shopper owns: orders that got paid and were not cancelled (the recommendations' seam).
-_OWNED = ("CONFIRMED", "FULFILLING", "SHIPPED", "DELIVERED")
+OWNED_STATUSES = frozenset(
+    (OrderStatus.CONFIRMED, OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+)
+_OWNED = tuple(sorted(status.value for status in OWNED_STATUSES))
+# How long a cached answer may live: a bound on staleness if a forget is lost (a reader that
+# queried just before a commit may put back the older set after the commit's forget).
+OWNED_TTL_S = 300
+
+
+class OwnedSkusCache(Protocol):
+    def get(self, user_id: str) -> set[str] | None: ...
+
+    def put(self, user_id: str, skus: set[str]) -> None: ...
+
+    def forget(self, user_id: str) -> None: ...
+
+
+class RedisOwnedSkus:
+    """`skus_bought_by` per shopper in Redis, so that the recommendation route, which filters
+    on it at every request, does not go to Postgres each time; forgotten when an order of the
+    shopper starts or stops being owned."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @classmethod
+    def on(cls, uow: SqlUnitOfWork) -> RedisOwnedSkus:
+        return cls(uow.redis)
+
+    @staticmethod
+    def key(user_id: str) -> str:
+        return f"orders:owned:{user_id}"
+
+    def get(self, user_id: str) -> set[str] | None:
+        raw = self.client.get(self.key(user_id))
+        return None if raw is None else set(orjson.loads(raw))  # type: ignore[arg-type]
+
+    def put(self, user_id: str, skus: set[str]) -> None:
+        self.client.set(self.key(user_id), orjson.dumps(sorted(skus)), ex=OWNED_TTL_S)
+
+    def forget(self, user_id: str) -> None:
+        self.client.delete(self.key(user_id))
 
 
 def skus_bought_by(conn: Connection, user_id: str) -> set[str]:

@@ -141,8 +141,7 @@ def _owned(deps: Deps, user_id: str | None) -> set[str]:
     if user_id is None:
         return set()
     try:
-        with deps.engine.connect() as conn:
-            return orders.skus_bought(conn, user_id)
+        return orders.skus_bought(deps.engine, deps.client, user_id)
     except SQLAlchemyError as exc:  # a list without this filter beats no list
         log.warning("recommendations: bought items not filtered: %s", exc)
         return set()

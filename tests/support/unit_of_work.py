@@ -478,6 +478,24 @@ class FakeCatalogView:
         return self.statuses.get(sku)
 
 
+class FakeOwnedSkus:
+    """The owned-SKUs cache in 'Redis': not part of any transaction; remembers what it forgot."""
+
+    def __init__(self) -> None:
+        self.cached: dict[str, set[str]] = {}
+        self.forgotten: list[str] = []
+
+    def get(self, user_id: str) -> set[str] | None:
+        return self.cached.get(user_id)
+
+    def put(self, user_id: str, skus: set[str]) -> None:
+        self.cached[user_id] = set(skus)
+
+    def forget(self, user_id: str) -> None:
+        self.cached.pop(user_id, None)
+        self.forgotten.append(user_id)
+
+
 class FakeCarts:
     """Carts in 'Redis': not part of any transaction."""
 
@@ -834,6 +852,7 @@ class MoneyPaths:
     shipments: FakeShipmentStore
     carrier: FakeCarrier
     returns: FakeReturnStore
+    owned: FakeOwnedSkus
 
     def sell(self, sku: str, *, units: dict[str, int], price_cents: int = 2500) -> None:
         """A product in the catalog with `units` on hand per warehouse."""
@@ -858,6 +877,7 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
         "fulfilment": FakeShipmentStore(clock),
         "fulfilment.carrier": FakeCarrier(clock),
         "returns": FakeReturnStore(clock),
+        "orders.owned": FakeOwnedSkus(),
     }
     uow = FakeUnitOfWork(
         gateway=gateway,
@@ -869,6 +889,7 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
             "inventory.gate",
             "archive",
             "fulfilment.carrier",
+            "orders.owned",
         ),
         shared=(clock,),
     )
@@ -886,6 +907,7 @@ def money_paths(gateway: PaymentGateway, settings: Settings | None = None) -> Mo
         parts["fulfilment"],  # type: ignore[arg-type]
         parts["fulfilment.carrier"],  # type: ignore[arg-type]
         parts["returns"],  # type: ignore[arg-type]
+        parts["orders.owned"],  # type: ignore[arg-type]
     )
 
 

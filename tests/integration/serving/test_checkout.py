@@ -21,6 +21,8 @@ from serving.checkout import service as checkout
 from serving.checkout.tables import checkout_requests
 from serving.inventory import service as inventory
 from serving.inventory.tables import stock_reservations
+from serving.orders import service as orders_service
+from serving.orders.store import OWNED_TTL_S, RedisOwnedSkus
 from serving.orders.tables import orders
 from serving.payments.factory import make_gateway
 from serving.payments.tables import payments
@@ -553,3 +555,31 @@ def test_checkout_through_the_sandbox_gateway_confirms_declines_and_never_charge
     assert payment.reference == first.json()["order"]["payment"]["reference"]
     assert payment.amount_cents == first.json()["order"]["total_cents"]
     assert level(engine, sku) == (4, 0)
+
+
+def test_what_a_shopper_owns_is_cached_then_forgotten_once_an_order_is_paid(
+    client: TestClient,
+    admin: Caller,
+    api_settings: Settings,
+    engine: Engine,
+    fake: FakeGateway,
+    redis_client: redis.Redis,
+) -> None:
+    # The recommendations' filter: read through Redis, forgotten by the paying transaction.
+    sku = product(client, admin, units=5)
+    user_id = str(uuid.uuid4())
+    headers = token_headers(api_settings, user_id)
+    key = RedisOwnedSkus.key(user_id)
+
+    assert orders_service.skus_bought(engine, redis_client, user_id) == set()
+    assert redis_client.get(key) == "[]"
+    ttl = redis_client.ttl(key)
+    assert isinstance(ttl, int) and 0 < ttl <= OWNED_TTL_S
+
+    fill_cart(client, headers, sku, 2)
+    response = do_checkout(client, headers, f"k-{uuid.uuid4().hex}")
+    assert response.status_code == 201, response.text
+
+    assert redis_client.get(key) is None  # forgotten after the commit
+    assert orders_service.skus_bought(engine, redis_client, user_id) == {sku}
+    assert redis_client.get(key) is not None
