@@ -1,7 +1,6 @@
 """Kafka producer throughput: the project's producer settings with the C CRC-32C, against the
 same producer checksumming in pure Python (what kafka-python does when `crc32c` is missing),
-and against librdkafka (`confluent-kafka`, the history simulator's bulk producer) with the same
-acknowledgements.
+and against librdkafka (`confluent-kafka`): the history simulator's own producer, `bulk_producer`.
 
 Every record batch kafka-python builds (and every batch a consumer fetches, `check_crcs`) gets
 a CRC-32C; its pure-Python fallback runs at about 2 MiB/s, which caps a producer at a few
@@ -23,11 +22,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import kafka.record.default_records as default_records
-from confluent_kafka import Producer
 from kafka import KafkaProducer
 from kafka.record._crc32c import crc as crc32c_python
 
 from benchmarks.harness import write_result
+from demo.history.writer import bulk_producer
 from shoplake.config import get_settings
 from shoplake.kafka import ensure_topics
 
@@ -81,16 +80,7 @@ def _produce(bootstrap: str, topic: str, records: list[bytes]) -> float:
 
 def _produce_librdkafka(bootstrap: str, topic: str, records: list[bytes]) -> float:
     failures: list[object] = []
-    producer = Producer(
-        {
-            "bootstrap.servers": bootstrap,
-            "acks": "all",
-            "enable.idempotence": True,
-            "linger.ms": 5,
-            "delivery.report.only.error": True,
-            "on_delivery": lambda error, _message: failures.append(error),
-        }
-    )
+    producer = bulk_producer(bootstrap, lambda error, _message: failures.append(error))
     began = time.perf_counter()
     for record in records:
         producer.produce(topic, value=record)

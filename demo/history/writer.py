@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -53,6 +53,33 @@ APPEND_ONLY = {
 POLL_EVERY = 2_000
 
 
+def bulk_producer(
+    bootstrap_servers: str, on_failure: Callable[[KafkaError | None, Any], None]
+) -> Producer:
+    """The history's producer (also what `benchmarks.producer` times).
+
+    librdkafka (confluent-kafka) rather than kafka-python: a history sends ~2/3 of its events
+    straight to Kafka, and kafka-python's per-record Python work was the largest part of the
+    run. The same guarantees as the API's producer: acks from every replica, idempotent, and
+    murmur2 on the key, kafka-python's and the JVM's partitioner, so a session's events land on
+    the partition the live path would choose. `on_failure` hears of failed deliveries only: a
+    callback per record would cost more than the send."""
+    return Producer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "acks": "all",
+            "enable.idempotence": True,
+            "partitioner": "murmur2_random",
+            "linger.ms": 20,
+            "batch.size": 1024 * 1024,
+            "message.max.bytes": 4 * 1024 * 1024,
+            "queue.buffering.max.messages": 500_000,
+            "delivery.report.only.error": True,
+            "on_delivery": on_failure,
+        }
+    )
+
+
 class PostgresKafkaSink:
     """Streams a simulation's facts: behaviour events to Kafka as they happen, the rest into
     temporary tables of one open transaction, day by day."""
@@ -65,27 +92,7 @@ class PostgresKafkaSink:
         self.behaviour_events = 0
         self._buffers: dict[str, list[tuple[Any, ...]]] = {name: [] for name in APPEND_ONLY}
         self._failures: list[KafkaError] = []
-        # librdkafka (confluent-kafka) rather than kafka-python: a history sends ~2/3 of its
-        # events straight to Kafka, and kafka-python's per-record Python work was the largest
-        # part of the run. The same guarantees as the API's producer: acks from every replica,
-        # idempotent, and murmur2 on the key, kafka-python's and the JVM's partitioner, so a
-        # session's events land on the partition the live path would choose.
-        self._producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap_servers,
-                "acks": "all",
-                "enable.idempotence": True,
-                "partitioner": "murmur2_random",
-                "linger.ms": 20,
-                "batch.size": 1024 * 1024,
-                "message.max.bytes": 4 * 1024 * 1024,
-                "queue.buffering.max.messages": 500_000,
-                # Only failures come back to Python: a callback per record would cost more
-                # than the send.
-                "delivery.report.only.error": True,
-                "on_delivery": self._delivered,
-            }
-        )
+        self._producer = bulk_producer(settings.kafka_bootstrap_servers, self._delivered)
         with conn.cursor() as cur:
             for name, columns in APPEND_ONLY.items():
                 # Same column types as the real table, no constraint yet: the entities they
