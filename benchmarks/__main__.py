@@ -182,12 +182,24 @@ def _ingest(r: Json, _b: Json, _quick: bool) -> list[Row]:
     return [
         Row(
             "ingest",
-            "Kafka → bronze",
-            dig(r, "runs", 0, "bronze_events_per_s"),
+            "Kafka → bronze, sustained (a backlog, after the first batch)",
+            dig(r, "runs", 0, "sustained_events_per_s"),
             "events/s",
             goal=Goal(">=", 20_000),
         ),
-        Row("ingest", "bronze freshness p95", dig(r, "runs", 0, "freshness_p95_s"), "s"),
+        Row(
+            "ingest",
+            "Kafka → bronze, from the stream's start",
+            dig(r, "runs", 0, "bronze_events_per_s"),
+            "events/s",
+        ),
+        Row(
+            "ingest",
+            "bronze freshness p95 at a steady rate",
+            dig(r, "steady", "freshness_p95_s"),
+            "s",
+            goal=Goal("<", 10),
+        ),
     ]
 
 
@@ -408,7 +420,9 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark("producer", ("--events", "10000"), (), _producer),
     Benchmark("simulator", ("--quick",), (), _simulator),
-    Benchmark("ingest", ("--events", "20000", "--no-scale"), ("--no-scale",), _ingest),
+    Benchmark(
+        "ingest", ("--events", "20000", "--no-scale", "--seconds", "15"), ("--no-scale",), _ingest
+    ),
     Benchmark(
         "fulfilment_consumer",
         ("--orders", "200"),

@@ -80,6 +80,16 @@ def bulk_producer(
     )
 
 
+def produce_waiting(producer: Producer, topic: str, key: str | bytes | None, value: bytes) -> None:
+    """Queue one record, waiting for the broker while librdkafka's local queue is full."""
+    while True:
+        try:
+            producer.produce(topic, value=value, key=key)
+            return
+        except BufferError:
+            producer.poll(0.05)
+
+
 class PostgresKafkaSink:
     """Streams a simulation's facts: behaviour events to Kafka as they happen, the rest into
     temporary tables of one open transaction, day by day."""
@@ -118,12 +128,7 @@ class PostgresKafkaSink:
         self.outbox_rows += 1
 
     def _send(self, topic: str, key: str, value: bytes) -> None:
-        while True:
-            try:
-                self._producer.produce(topic, value=value, key=key)
-                break
-            except BufferError:  # the local queue is full: let the broker catch up
-                self._producer.poll(0.05)
+        produce_waiting(self._producer, topic, key, value)
         if self.behaviour_events % POLL_EVERY == 0:
             self._producer.poll(0)
 

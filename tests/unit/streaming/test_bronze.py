@@ -13,6 +13,7 @@ from streaming.bronze import (
     NOT_JSON,
     SCHEMA_MISMATCH,
     UNKNOWN_TYPE,
+    VERDICT_FIELDS,
     classify,
     classify_series,
 )
@@ -41,6 +42,18 @@ def test_a_valid_event_is_accepted_with_its_envelope() -> None:
     )
     assert verdict.time is not None
     assert datetime.fromisoformat(verdict.time) == TIME
+
+
+def test_a_valid_event_brings_its_data_as_json_text_for_bronze() -> None:
+    verdict = classify(_valid())
+    assert verdict.data is not None
+    assert json.loads(verdict.data) == json.loads(_valid())["data"]
+
+
+def test_a_bad_record_brings_no_data() -> None:
+    verdict = classify(_envelope(data={"user_id": "u-1"}))
+    assert verdict.reason == SCHEMA_MISMATCH
+    assert verdict.data is None
 
 
 @pytest.mark.parametrize(
@@ -76,3 +89,5 @@ def test_the_udf_body_keeps_one_row_per_record_in_order() -> None:
     frame = classify_series(pd.Series([_valid(), b"oops", None]))
     assert list(frame["reason"]) == [None, NOT_JSON, NOT_JSON]
     assert list(frame["event_id"]) == ["e-1", None, None]
+    assert list(frame.columns) == list(VERDICT_FIELDS)
+    assert frame["data"][0] is not None and frame["data"][1] is None
