@@ -77,6 +77,14 @@ class Poller(threading.Thread):
             self.seen_files |= files
             time.sleep(self.interval_s)
 
+    def wait_for(self, rows: int, query: StreamingQuery, timeout_s: float = 3600) -> None:
+        """Until `rows` rows are visible; fails at once if the stream failed."""
+        deadline = time.time() + timeout_s
+        while len(self.freshness_s) < rows and time.time() < deadline:
+            if query.exception() is not None:
+                raise RuntimeError(f"bronze failed: {query.exception()}")
+            time.sleep(0.2)
+
 
 def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if values else 0.0
@@ -123,11 +131,7 @@ class Scratch:
 
 def _wait_visible(poller: Poller, events: int, query: StreamingQuery) -> dict[str, float]:
     """Until every event is visible; then the stream stops. Its batches' durations (seconds)."""
-    deadline = time.time() + 3600
-    while len(poller.freshness_s) < events and time.time() < deadline:
-        if query.exception() is not None:
-            raise RuntimeError(f"bronze failed: {query.exception()}")
-        time.sleep(0.2)
+    poller.wait_for(events, query)
     poller.stop.set()
     poller.join()
     batches = [
@@ -191,9 +195,7 @@ def steady(settings: Settings, rate: float, seconds: float, scratch: Path) -> di
     poller.start()
     records = where.records(warm_up + events, seed=events + 1)
     send(settings, islice(records, warm_up), rate=rate)
-    deadline = time.time() + 600
-    while len(poller.freshness_s) < warm_up and time.time() < deadline:
-        time.sleep(0.2)
+    poller.wait_for(warm_up, query, timeout_s=600)
     measured_from = len(poller.freshness_s)
     sent_s = send(settings, records, rate=rate)
     batches = _wait_visible(poller, warm_up + events, query)

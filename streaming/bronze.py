@@ -195,13 +195,12 @@ def transform(raw: DataFrame) -> DataFrame:
     """Kafka records → the contract's verdict (`v.*`) beside the Kafka coordinates and value."""
     classify_udf = pandas_udf(classify_series, VERDICT_SCHEMA)  # type: ignore[call-overload]
     verdict: Column = classify_udf(F.col("value"))
-    value = F.col("value").cast("string")
-    good = verdict["reason"].isNull()
+    rejected_record = verdict["reason"].isNotNull()
     return raw.select(
         verdict.alias("v"),
         # The batch is cached: a good record keeps only its `data`, a rejected one its whole
         # value, so the cache holds each record's bytes once (the values were most of it).
-        F.when(~good, value).alias("value"),
+        F.when(rejected_record, F.col("value").cast("string")).alias("value"),
         F.col("key").cast("string").alias("kafka_key"),
         F.col("topic").alias("kafka_topic"),
         F.col("partition").alias("kafka_partition"),
@@ -310,8 +309,8 @@ class _BatchWriter:
         classified = transform(batch.coalesce(cores)).persist()
         try:
             # One pass fills the cache and counts the rejected (`count` skips null reasons).
-            counts = classified.agg(F.count(F.lit(1)), F.count("v.reason")).first()
-            total, bad_count = (counts[0], counts[1]) if counts is not None else (0, 0)
+            counts = classified.agg(F.count(F.lit(1)), F.count("v.reason")).first() or (0, 0)
+            total, bad_count = counts
             good = total - bad_count
             files = 1 if good < ROWS_PER_FILE else cores  # small batches: one file, not many
             if good:  # an empty append would still cost a Delta commit
