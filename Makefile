@@ -132,8 +132,9 @@ status:  ## state, port, pid and version of each service
 demo: stack-up  ## the main job: a timed round trip through every component
 	$(BIN)/shoplake demo
 
+# The 30 slowest tests close the log: the suite's budget is 40 minutes, and this is where it goes.
 test: stack-up stripe-mock  ## the whole suite against the real stack
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest --durations=30 $(PYTEST_ARGS)
 
 test-unit: venv  ## the tests that need no service
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

@@ -41,18 +41,24 @@ def test_bought_together_finds_the_planted_complements(history_lake: HistoryLake
     orders = baskets(data[data.kind == "purchase"], "order_id", index)
     found = neighbours(cooccurrence(orders), 3)
     pos = index.item_pos
-    ranked = {
-        a: [str(index.items[j]) for j, _ in found[pos[a]]]
-        for a in history_lake.complements
-        if a in pos and pos[a] in found
+    # Judged only where the purchases show the pair together in two orders or more: the
+    # simulator plants a complement on products that may sell four times in ten weeks, never
+    # beside it, and no method finds what the data does not hold. Over 200 simulated ends of
+    # this history (its calendar moves every draw), judging all planted pairs failed 4% of
+    # them; the evidenced pairs (2 to 7 of them) never went below 0.4 first and 0.8 among the
+    # first three, where chance gives 6% among three of 49 neighbours.
+    seen = (orders > 0).astype(np.float32)
+    together = (seen.T @ seen).tocsr()
+    evidenced = {
+        a: c
+        for a, c in history_lake.complements.items()
+        if a in pos and c in pos and together[pos[a], pos[c]] >= 2
     }
-    # The simulator adds the complement to 35% of the orders of its product, beside long-tailed
-    # popularity: on the default history it is the first neighbour of 59% of the products and
-    # among the first three of 77%.
-    first = [ranked[a][0] == history_lake.complements[a] for a in ranked]
-    top3 = [history_lake.complements[a] in ranked[a] for a in ranked]
-    assert len(ranked) > 5
-    assert np.mean(first) > 0.4 and np.mean(top3) > 0.6
+    ranked = {a: [str(index.items[j]) for j, _ in found.get(pos[a], [])] for a in evidenced}
+    first = [ranked[a][:1] == [evidenced[a]] for a in ranked]
+    top3 = [evidenced[a] in ranked[a] for a in ranked]
+    assert len(ranked) >= 2, f"the purchases show too few planted pairs together: {evidenced}"
+    assert np.mean(first) >= 0.4 and np.mean(top3) >= 0.75, (first, top3)
 
 
 def test_the_holdout_is_the_last_days_and_decay_favours_recent_interactions(
