@@ -67,14 +67,19 @@ class CategoryPopularity:
         return top_n(normalised[None, :] + in_favourite * 1.0, n, exclude[rows])
 
 
-def cooccurrence(baskets: sp.csr_matrix) -> sp.csr_matrix:
-    """Item x item cosine of co-occurrence in baskets (orders, sessions); zero diagonal."""
+def cooccurrence_counts(baskets: sp.csr_matrix) -> sp.csr_matrix:
+    """Item x item: in how many baskets both occur; the diagonal is each item's basket count."""
     binary = baskets.copy().astype(np.float32)
     binary.data[:] = 1.0
-    counts = (binary.T @ binary).tocsr()
+    return (binary.T @ binary).tocsr()
+
+
+def cooccurrence(baskets: sp.csr_matrix) -> sp.csr_matrix:
+    """Item x item cosine of co-occurrence in baskets (orders, sessions); zero diagonal."""
+    counts = cooccurrence_counts(baskets)
+    norms = np.sqrt(counts.diagonal())
     counts.setdiag(0)
     counts.eliminate_zeros()
-    norms = np.sqrt(np.asarray(binary.sum(axis=0)).ravel())
     norms[norms == 0] = 1.0
     inverse = sp.diags(1.0 / norms)
     return (inverse @ counts @ inverse).tocsr()

@@ -7,7 +7,12 @@ import numpy as np
 import pandas as pd
 
 from models.features import interactions, products, recs_data
-from models.recommendations.baselines import baskets, cooccurrence, neighbours
+from models.recommendations.baselines import (
+    baskets,
+    cooccurrence,
+    cooccurrence_counts,
+    neighbours,
+)
 from models.recommendations.evaluate import evaluate, split
 from models.recommendations.factorization import FactorParams
 from models.recommendations.matrix import Index, kind_matrix, top_n, weighted_matrix
@@ -47,8 +52,7 @@ def test_bought_together_finds_the_planted_complements(history_lake: HistoryLake
     # this history (its calendar moves every draw), judging all planted pairs failed 4% of
     # them; the evidenced pairs (2 to 7 of them) never went below 0.4 first and 0.8 among the
     # first three, where chance gives 6% among three of 49 neighbours.
-    seen = (orders > 0).astype(np.float32)
-    together = (seen.T @ seen).tocsr()
+    together = cooccurrence_counts(orders)
     evidenced = {
         a: c
         for a, c in history_lake.complements.items()
