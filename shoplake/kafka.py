@@ -70,8 +70,12 @@ def produce_events(
 JOIN_TIMEOUT_S = 120.0
 # kafka-python 3.0 now and then never completes the rejoin that follows a first, empty
 # assignment (the group's metadata was not there yet): the member sits without partitions and
-# stops heartbeating. A bounded run that has none this long after connecting starts afresh.
+# stops heartbeating. Any run, bounded or not, whose consumer has had none this long after
+# connecting starts afresh: a live service would otherwise sit idle until restarted. Each
+# rejoin in a row doubles the wait (up to REJOIN_MAX_S), so a member that rightly has nothing
+# (a group with more members than partitions) does not rebalance its group every 20 s.
 REJOIN_AFTER_S = 20.0
+REJOIN_MAX_S = 320.0
 
 
 def consume(
@@ -90,10 +94,12 @@ def consume(
     once partitions are assigned. Any failure closes the consumer (its uncommitted records are
     fetched again by the next one) and reconnects with a backoff up to 10 s, so a consumer lives
     through broker, database and search restarts. A bounded run raises TimeoutError when no
-    partition came within `join_timeout_s`, and reconnects when none came `rejoin_after_s`
-    after connecting (see REJOIN_AFTER_S)."""
+    partition came within `join_timeout_s`; any run reconnects when its consumer had none
+    `rejoin_after_s` after connecting (see REJOIN_AFTER_S)."""
     consumer: KafkaConsumer | None = None
     connected_at = 0.0
+    assigned = False  # has this connection's consumer had a partition yet
+    rejoin_wait = rejoin_after_s
     backoff = 0.5
     last_activity: float | None = None
     started = time.monotonic()
@@ -103,10 +109,13 @@ def consume(
                 if consumer is None:
                     consumer = connect()
                     connected_at = time.monotonic()
+                    assigned = False
                 done = step(consumer)
                 backoff = 0.5
                 now = time.monotonic()
-                if done or (last_activity is None and consumer.assignment()):
+                if not assigned and consumer.assignment():
+                    assigned, rejoin_wait = True, rejoin_after_s
+                if done or (last_activity is None and assigned):
                     last_activity = now
             except Exception as exc:  # keep consuming through every dependency's restart
                 log.warning("%s: %s; retrying in %.1fs", name, exc, backoff)
@@ -116,18 +125,19 @@ def consume(
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 10.0)
                 continue  # a failing dependency is not idleness: the work is still there
+            if not assigned and now - connected_at > rejoin_wait:
+                log.warning(
+                    "%s: no partition %.0fs after joining; joining again", name, now - connected_at
+                )
+                consumer.close()
+                consumer = None
+                rejoin_wait = min(rejoin_wait * 2, max(REJOIN_MAX_S, rejoin_after_s))
             if stop_after_idle_s is None:
                 continue
             if last_activity is not None and now - last_activity >= stop_after_idle_s:
                 break
             if last_activity is None and now - started > join_timeout_s:
                 raise TimeoutError(f"{name}: no partition assigned in {join_timeout_s:.0f}s")
-            if last_activity is None and now - connected_at > rejoin_after_s:
-                log.warning(
-                    "%s: no partition %.0fs after joining; joining again", name, now - connected_at
-                )
-                consumer.close()
-                consumer = None
     finally:
         if consumer is not None:
             consumer.close()

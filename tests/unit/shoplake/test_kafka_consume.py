@@ -112,3 +112,57 @@ def test_a_bounded_run_left_without_partitions_joins_again_with_a_new_consumer()
     first, second = connections.made
     assert first.closed and not first.assigned
     assert second.assigned and second.closed
+
+
+def test_a_service_left_without_partitions_joins_again_with_a_new_consumer() -> None:
+    """An unbounded run (a live service) must not sit forever on a member kafka-python left
+    without partitions: it reconnects, and the next member gets them."""
+    stop = threading.Event()
+
+    class LateAssignments(Connections):
+        def __call__(self) -> KafkaConsumer:
+            consumer = super().__call__()
+            self.made[-1].assigned = len(self.made) > 1
+            return consumer
+
+    connections = LateAssignments()
+
+    def step(consumer: KafkaConsumer) -> int:
+        if consumer.assignment():
+            stop.set()  # the new member has its partitions: the service works again
+        return 0
+
+    consume(connections, step, name="t", stop=stop, rejoin_after_s=0.1)
+    first, second = connections.made
+    assert first.closed and not first.assigned
+    assert second.assigned and second.closed
+
+
+def test_a_consumer_that_had_its_partitions_is_not_replaced_while_idle() -> None:
+    stop = threading.Event()
+    steps = {"n": 0}
+
+    def step(_consumer: KafkaConsumer) -> int:
+        steps["n"] += 1
+        if steps["n"] >= 200:
+            stop.set()
+        return 0
+
+    connections = Connections(assigned=True)
+    consume(connections, step, name="t", stop=stop, rejoin_after_s=0.0)
+    assert len(connections.made) == 1
+
+
+def test_a_member_that_rightly_has_nothing_rejoins_ever_less_often() -> None:
+    """More members than partitions: one member has none however often it joins; each rejoin in
+    a row waits twice as long, so it does not rebalance its group at a fixed rate."""
+    stop = threading.Event()
+    connections = Connections(assigned=False)
+    timer = threading.Timer(0.75, stop.set)
+    timer.start()
+    try:
+        consume(connections, lambda _c: 0, name="t", stop=stop, rejoin_after_s=0.05)
+    finally:
+        timer.cancel()
+    # Rejoins after 0.05, 0.1, 0.2 and 0.4 s of waiting (0.75 s in all): 5 members, not 15.
+    assert 3 <= len(connections.made) <= 5
