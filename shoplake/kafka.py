@@ -131,7 +131,7 @@ def consume(
                 )
                 consumer.close()
                 consumer = None
-                rejoin_wait = min(rejoin_wait * 2, max(REJOIN_MAX_S, rejoin_after_s))
+                rejoin_wait = min(rejoin_wait * 2, REJOIN_MAX_S)
             if stop_after_idle_s is None:
                 continue
             if last_activity is not None and now - last_activity >= stop_after_idle_s:

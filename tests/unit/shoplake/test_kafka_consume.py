@@ -36,6 +36,15 @@ class Connections:
         return cast(KafkaConsumer, consumer)
 
 
+class LateAssignments(Connections):
+    """The first member never gets its partitions (kafka-python's lost rejoin); the next do."""
+
+    def __call__(self) -> KafkaConsumer:
+        consumer = super().__call__()
+        self.made[-1].assigned = len(self.made) > 1
+        return consumer
+
+
 def test_a_bounded_run_stops_once_idle_after_the_work_is_done() -> None:
     work = [3, 2, 0, 0]
     steps: list[int] = []
@@ -92,13 +101,6 @@ def test_an_unbounded_run_ends_when_told_to_stop() -> None:
 
 
 def test_a_bounded_run_left_without_partitions_joins_again_with_a_new_consumer() -> None:
-    class LateAssignments(Connections):
-        def __call__(self) -> KafkaConsumer:
-            consumer = super().__call__()
-            # The first member never gets its partitions; the second does.
-            self.made[-1].assigned = len(self.made) > 1
-            return consumer
-
     connections = LateAssignments()
     consume(
         connections,
@@ -118,12 +120,6 @@ def test_a_service_left_without_partitions_joins_again_with_a_new_consumer() -> 
     """An unbounded run (a live service) must not sit forever on a member kafka-python left
     without partitions: it reconnects, and the next member gets them."""
     stop = threading.Event()
-
-    class LateAssignments(Connections):
-        def __call__(self) -> KafkaConsumer:
-            consumer = super().__call__()
-            self.made[-1].assigned = len(self.made) > 1
-            return consumer
 
     connections = LateAssignments()
 
