@@ -345,6 +345,11 @@ class Settings(BaseSettings):
     )
     spark_sql_driver_memory: str = Field("1g", description="heap of the local endpoint's driver")
     dbt_threads: int = Field(4, ge=1, description="dbt's concurrent statements on the endpoint")
+    # dbt-spark sleeps this long between polls of a running statement (its own default is 5 s,
+    # which rounded every test and small model up to 5 or 10 s on this endpoint).
+    dbt_poll_interval_s: int = Field(
+        1, ge=1, description="how often dbt asks the endpoint whether a statement is done"
+    )
     gold_dir: Path | None = Field(
         None, description="dbt's target and logs, the quality gates' project and results"
     )

@@ -113,6 +113,7 @@ def dbt_env(settings: Settings, target: GoldTarget) -> dict[str, str]:
             "DBT_SHOPLAKE_HOST": host,
             "DBT_SHOPLAKE_PORT": str(port),
             "DBT_SHOPLAKE_THREADS": str(settings.dbt_threads),
+            "DBT_SHOPLAKE_POLL_INTERVAL": str(settings.dbt_poll_interval_s),
             "DBT_SHOPLAKE_LAKE_ROOT": target.lake_root.rstrip("/"),
             "DBT_SHOPLAKE_SCHEMA_PREFIX": target.schema_prefix,
             "DBT_SHOPLAKE_DASHBOARDS": settings.dashboards_endpoint,

@@ -7,25 +7,49 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shoplake.config import Settings
-from spark_jobs.gold.dbt import DbtFailed, DbtRun, GoldTarget, _results, dbt_env, target_dir
+from spark_jobs.gold.dbt import (
+    PROJECT_DIR,
+    DbtFailed,
+    DbtRun,
+    GoldTarget,
+    _results,
+    dbt_env,
+    target_dir,
+)
 
 
 def test_dbt_is_pointed_at_the_endpoint_and_the_lake_from_settings(
     settings: Settings, tmp_path: Path
 ) -> None:
     local = settings.model_copy(
-        update={"spark_sql_host": "sql.internal", "spark_sql_port": 443, "dbt_threads": 2}
+        update={
+            "spark_sql_host": "sql.internal",
+            "spark_sql_port": 443,
+            "dbt_threads": 2,
+            "dbt_poll_interval_s": 3,
+        }
     )
     env = dbt_env(local, GoldTarget("/lake/", "t1_"))
     assert env["DBT_SHOPLAKE_HOST"] == "sql.internal" and env["DBT_SHOPLAKE_PORT"] == "443"
     assert env["DBT_SHOPLAKE_THREADS"] == "2"
+    assert env["DBT_SHOPLAKE_POLL_INTERVAL"] == "3"
     assert env["DBT_SHOPLAKE_LAKE_ROOT"] == "/lake"
     assert env["DBT_SHOPLAKE_SCHEMA_PREFIX"] == "t1_"
     assert env["DBT_SEND_ANONYMOUS_USAGE_STATS"] == "False"
     assert env["DBT_TARGET_PATH"].endswith("target-t1")
     assert target_dir(local, GoldTarget("/lake")) == local.gold_path / "dbt" / "target-main"
+
+
+def test_the_profile_takes_the_poll_interval_from_settings() -> None:
+    """dbt-spark's own default sleeps 5 s between polls of a running statement: every test
+    took 5 or 10 s on the endpoint. The profile must read shoplake's interval instead."""
+    profile = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
+    output = profile["shoplake"]["outputs"]["local"]
+    assert "DBT_SHOPLAKE_POLL_INTERVAL" in output["poll_interval"]
+    assert Settings.model_fields["dbt_poll_interval_s"].default < 5
 
 
 def test_results_are_read_and_a_failure_names_its_node(tmp_path: Path) -> None:
