@@ -17,6 +17,7 @@ from serving.background import PeriodicTask
 from serving.behaviour.router import router as behaviour_router
 from serving.behaviour_publisher import BehaviourPublisher
 from serving.cart.router import router as cart_router
+from serving.catalog.fast_path import CachedProductReads
 from serving.catalog.router import admin_router as catalog_admin_router
 from serving.catalog.router import router as catalog_router
 from serving.checkout import service as checkout
@@ -178,6 +179,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None if protected else "/openapi.json",
     )
     install_error_handlers(app)
+    # Innermost of the app's middlewares (added first), so its answers still get theirs.
+    app.add_middleware(CachedProductReads)
     middleware.install(app, settings)
 
     routers = (

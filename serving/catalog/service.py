@@ -120,6 +120,18 @@ async def get_product_json_async(
     return await anyio.to_thread.run_sync(load)
 
 
+async def cached_public_product(
+    async_client: redis.asyncio.Redis, settings: Settings, sku: str
+) -> cache.CachedProduct | None:
+    """The product as anyone may see it, from the cache alone; None when the cache cannot
+    say (a miss, an unreadable entry, Redis away) or the product is a draft — the full read
+    (`get_product_json_async`) then decides, with its 404 for drafts."""
+    cached = await cache.get_json_async(async_client, sku, settings.redis_socket_timeout_s)
+    if cached is None or cached.status == "draft":
+        return None
+    return cached
+
+
 def _visible(
     sku: str, cached: cache.CachedProduct | None, is_admin: bool
 ) -> cache.CachedProduct | None:

@@ -299,6 +299,30 @@ def test_reads_go_through_the_cache_and_a_write_drops_the_entry(
     assert client.get(f"/v1/products/{sku}").json()["name"] == "Renamed"
 
 
+def test_the_fast_path_answers_a_cache_hit_as_the_route_does(
+    client: TestClient, admin: Caller, customer: Caller, redis_client: redis.Redis
+) -> None:
+    """Anonymous hits are answered before routing (serving/catalog/fast_path.py); a caller
+    with a token takes the route. Both must send the same answer."""
+    sku = _create(client, admin)["sku"]
+    key = f"product:{sku}"
+    client.get(f"/v1/products/{sku}")  # fills the cache
+    # An entry only the cache holds shows which read answered: both must be served from it.
+    cached = json.loads(str(redis_client.get(key)))
+    redis_client.set(key, json.dumps({**cached, "name": "Only in the cache"}))
+    anonymous = client.get(f"/v1/products/{sku}")
+    signed_in = client.get(f"/v1/products/{sku}", headers=customer.headers)
+    assert anonymous.status_code == signed_in.status_code == 200
+    assert anonymous.content == signed_in.content
+    assert anonymous.json()["name"] == "Only in the cache"
+    for header in ("etag", "content-type", "content-length", "x-content-type-options"):
+        assert anonymous.headers[header] == signed_in.headers[header], header
+    assert anonymous.headers["x-request-id"]  # the app's middlewares still wrap the answer
+    # A draft in the cache is not the fast path's to answer: the route's 404 stands.
+    redis_client.set(key, json.dumps({**cached, "status": "draft"}))
+    assert client.get(f"/v1/products/{sku}").status_code == 404
+
+
 def test_an_unreadable_cache_entry_falls_back_to_postgres(
     client: TestClient, admin: Caller, redis_client: redis.Redis
 ) -> None:
