@@ -24,8 +24,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from pydantic import SecretStr
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from benchmarks.harness import write_result
 from shoplake import db
@@ -119,11 +121,32 @@ def _scratch(settings: Settings) -> tuple[Settings, str]:
     return scratch, name
 
 
-def _drop(settings: Settings, name: str) -> None:
+# What a drop meets while an autovacuum worker (or a child's last connection) is still there.
+_BUSY = (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse)
+
+
+def _drop(settings: Settings, name: str, wait_s: float = 180.0) -> None:
+    """Drop the scratch database, waiting out autovacuum: after a 100k-row import a worker of
+    it is often busy in the database, and the app's role may not end it (only a superuser or
+    pg_signal_autovacuum_worker may), so `with (force)` fails until the worker is done. A
+    database still there after `wait_s` is named in a warning; the figures are kept."""
     admin = db.make_engine(settings, pool_size=1).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'drop database if exists "{name}" with (force)'))
-    admin.dispose()
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'drop database if exists "{name}" with (force)'))
+                return
+            except DBAPIError as exc:
+                if not isinstance(exc.orig, _BUSY):
+                    raise
+                if time.monotonic() > deadline:
+                    print(f"warning: scratch database {name} not dropped: {exc.orig}", flush=True)
+                    return
+                time.sleep(2.0)
+    finally:
+        admin.dispose()
 
 
 def _run_child(scratch: Settings, kind: str, fmt: str, path: Path) -> dict[str, Any]:

@@ -85,9 +85,10 @@ def _relay_role(relay: RelayThread | None) -> Callable[[], str | None]:
 
 
 def open_async_redis(settings: Settings) -> redis.asyncio.Redis:
-    """The same Redis for the event loop's own reads (`async def` routes). Its callers bound
-    each command with `asyncio.timeout(redis_socket_timeout_s)`: redis-py's own socket timeout
-    would wrap every write in `asyncio.wait_for`, a task per command."""
+    """The same Redis for the event loop's own commands (`async def` routes, the caller's
+    revocation check, the rate limits). Its callers bound each command with
+    `asyncio.timeout(redis_socket_timeout_s)` (`serving.redis_async.bounded`): redis-py's own
+    socket timeout would wrap every write in `asyncio.wait_for`, a task per command."""
     client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(
         settings.redis_endpoint,
         decode_responses=True,
@@ -105,11 +106,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.engine = make_engine(settings, pool_size=20)
+        # As many kept connections as the thread pool has threads (anyio's 40), where every
+        # blocking transaction runs: with 20 kept and 20 overflow, a load of more than 20 at a
+        # time opened and closed a connection (a Postgres backend forked) per request beyond
+        # the 20th. 10 overflow for the background threads (maintenance, relay, health).
+        app.state.engine = make_engine(settings, pool_size=40, max_overflow=10)
         app.state.redis = open_redis(settings)
         app.state.async_redis = open_async_redis(settings)
-        app.state.rate_limiter = RateLimiter(app.state.redis)
-        app.state.revoked_sessions = RevokedSessions(app.state.redis, settings)
+        app.state.rate_limiter = RateLimiter(
+            app.state.redis, app.state.async_redis, settings.redis_socket_timeout_s
+        )
+        app.state.revoked_sessions = RevokedSessions(
+            app.state.redis, app.state.async_redis, settings
+        )
         app.state.password_pool = PasswordPool(settings)
         inventory.start(app.state.engine, app.state.redis, settings)
         app.state.behaviour = BehaviourPublisher(settings)

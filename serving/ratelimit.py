@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import redis
+import redis.asyncio
+
+from serving.redis_async import bounded
 
 # KEYS[1] bucket; ARGV: capacity, refill per second, now (s), cost.
 # Returns {allowed (0/1), seconds until one token is back}.
@@ -44,21 +47,46 @@ class Limiter(Protocol):
 
     def hit(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision: ...
 
+    async def hit_async(
+        self, rule: str, subject: str, per_minute: int, cost: int = 1
+    ) -> Decision: ...
+
 
 class RateLimiter:
-    """Token buckets named by (rule, subject); capacity per minute, refilled continuously."""
+    """Token buckets named by (rule, subject); capacity per minute, refilled continuously.
+    `hit` for blocking callers (the login guards), `hit_async` for the request dependencies,
+    which run on the event loop: the same script, the same buckets."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(
+        self, client: redis.Redis, async_client: redis.asyncio.Redis, timeout_s: float
+    ) -> None:
         self._script = client.register_script(_TOKEN_BUCKET)
+        self._async_script = async_client.register_script(_TOKEN_BUCKET)
+        self._timeout_s = timeout_s
 
     def hit(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision:
-        rate = per_minute / 60.0
-        allowed, wait = self._script(
-            keys=[f"ratelimit:{rule}:{subject}"], args=[per_minute, rate, time.time(), cost]
-        )
-        return Decision(
-            bool(int(allowed)), max(1, math.ceil(float(wait))) if not int(allowed) else 0
-        )
+        keys, args = _call(rule, subject, per_minute, cost)
+        allowed, wait = self._script(keys=keys, args=args)
+        return _decision(allowed, wait)
+
+    async def hit_async(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision:
+        keys, args = _call(rule, subject, per_minute, cost)
+        async with bounded(self._timeout_s):
+            allowed, wait = await self._async_script(keys=keys, args=args)
+        return _decision(allowed, wait)
+
+
+def _call(
+    rule: str, subject: str, per_minute: int, cost: int
+) -> tuple[list[str], list[int | float]]:
+    """The script's keys and arguments: the bucket, then capacity, refill per second, now, cost."""
+    return [f"ratelimit:{rule}:{subject}"], [per_minute, per_minute / 60.0, time.time(), cost]
+
+
+def _decision(allowed: Any, wait: Any) -> Decision:
+    """The script's reply: an integer and a number as text (bytes or str by the client)."""
+    ok = bool(int(allowed))
+    return Decision(ok, 0 if ok else max(1, math.ceil(float(wait))))
 
 
 # KEYS[1] lockout; ARGV: now (s), failures before a lock, base lock (s), longest lock (s).

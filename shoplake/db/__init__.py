@@ -29,12 +29,15 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def make_engine(settings: Settings, *, pool_size: int = 10) -> Engine:
-    """A pooled engine for the configured database (psycopg 3)."""
+def make_engine(
+    settings: Settings, *, pool_size: int = 10, max_overflow: int | None = None
+) -> Engine:
+    """A pooled engine for the configured database (psycopg 3): `pool_size` connections kept,
+    `max_overflow` (by default as many) more opened for a burst and closed when returned."""
     return create_engine(
         settings.database_endpoint,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         # Every connection is checked before use, so the pool recovers by itself after the
         # database restarts: dead connections are replaced, never handed to a request.
         pool_pre_ping=True,

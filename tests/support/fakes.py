@@ -144,3 +144,6 @@ class InMemoryLimiter:
             return Decision(False, 60)
         self.spent[(rule, subject)] += cost
         return Decision(True, 0)
+
+    async def hit_async(self, rule: str, subject: str, per_minute: int, cost: int = 1) -> Decision:
+        return self.hit(rule, subject, per_minute, cost)
