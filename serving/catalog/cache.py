@@ -8,7 +8,6 @@ which clears an entry that a concurrent reader refilled with the old row before 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from typing import cast
@@ -19,6 +18,7 @@ import redis.asyncio
 from pydantic import ValidationError
 
 from serving.catalog.schemas import ProductPublic
+from serving.redis_async import bounded
 from shoplake.catalog import product_cache_key
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,14 @@ class CachedProduct:
     status: str
     version: int
 
+    @property
+    def etag(self) -> str:
+        return f'"{self.version}"'
+
+    def visible_to(self, is_admin: bool) -> bool:
+        """Drafts are for admins only; everyone may see every other status."""
+        return is_admin or self.status != "draft"
+
 
 def get_json(client: redis.Redis, sku: str) -> CachedProduct | None:
     """The cached product's JSON, read for what the answer needs only: no model is built,
@@ -74,9 +82,9 @@ async def get_json_async(
     """`get_json` on the event loop (the catalogue's hot read needs no thread), given up on
     after `timeout_s` like any Redis command of the API."""
     try:
-        async with asyncio.timeout(timeout_s):
+        async with bounded(timeout_s):
             raw = cast(str | None, await client.get(product_cache_key(sku)))
-    except (redis.RedisError, TimeoutError) as exc:
+    except redis.RedisError as exc:
         log.warning("product cache unavailable on read: %s", exc)
         return None
     return _cached(sku, raw)

@@ -61,7 +61,7 @@ class CachedProductReads:
             if found is not None:
                 scope["route"] = ROUTE
                 headers = [  # as Starlette's Response lays out the route's
-                    (b"etag", f'"{found.version}"'.encode()),
+                    (b"etag", found.etag.encode()),
                     (b"content-length", str(len(found.body)).encode()),
                     (b"content-type", b"application/json"),
                 ]

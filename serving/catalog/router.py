@@ -95,9 +95,7 @@ async def get_product(
     product = await service.get_product_json_async(
         engine, redis, async_redis, settings, sku, is_admin=_is_admin(user)
     )
-    return Response(
-        product.body, media_type="application/json", headers={"ETag": f'"{product.version}"'}
-    )
+    return Response(product.body, media_type="application/json", headers={"ETag": product.etag})
 
 
 @router.get("/categories")

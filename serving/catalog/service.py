@@ -127,15 +127,13 @@ async def cached_public_product(
     say (a miss, an unreadable entry, Redis away) or the product is a draft — the full read
     (`get_product_json_async`) then decides, with its 404 for drafts."""
     cached = await cache.get_json_async(async_client, sku, settings.redis_socket_timeout_s)
-    if cached is None or cached.status == "draft":
-        return None
-    return cached
+    return cached if cached is not None and cached.visible_to(is_admin=False) else None
 
 
 def _visible(
     sku: str, cached: cache.CachedProduct | None, is_admin: bool
 ) -> cache.CachedProduct | None:
-    if cached is not None and cached.status == "draft" and not is_admin:
+    if cached is not None and not cached.visible_to(is_admin):
         raise not_found("product", sku)
     return cached
 
