@@ -309,6 +309,15 @@ def _models(r: Json, _b: Json, _quick: bool) -> list[Row]:
             )
             for label, metric in (("NDCG@10", "ndcg_at_10"), ("Recall@20", "recall_at_20"))
         ),
+        # What the champion's Recall@20 can reach at best on this history (no goal: a yardstick).
+        Row(
+            n,
+            "recs Recall@20 ceiling (the simulator's own taste + recent interest)",
+            dig(r, *recs, "ceiling", "best_recall_at_20"),
+            "",
+            baseline=dig(r, *recs, "metrics", "popularity", "recall_at_20"),
+            baseline_name="popularity",
+        ),
         Row(
             n,
             "recs catalog coverage",
@@ -346,17 +355,48 @@ def _models(r: Json, _b: Json, _quick: bool) -> list[Row]:
             )
         )
     if "forecasts" in r:
+        naive_mase = dig(r, *fc, "seasonal_naive_mase")
         rows.append(
             Row(
                 n,
                 "forecast champion MASE, held-out 4 weeks",
                 dig(r, *fc, "champion_mase"),
                 "",
-                baseline=dig(r, *fc, "seasonal_naive_mase"),
+                baseline=naive_mase,
                 baseline_name="seasonal naive",
                 goal=Goal("<=", 0.8, on="ratio"),
             )
         )
+        rows.append(
+            Row(
+                n,
+                "forecast champion WRMSSE, held-out 4 weeks",
+                dig(r, *fc, "champion_wrmsse"),
+                "",
+                baseline=dig(r, *fc, "seasonal_naive_wrmsse"),
+                baseline_name="seasonal naive",
+            )
+        )
+        # References to read the MASE by: on series that mostly sell nothing, forecasting
+        # nothing scores better than seasonal naive, and knowing each held-out day's total in
+        # hindsight scores worse (the reason WRMSSE picks the champion).
+        rows += [
+            Row(
+                n,
+                figure,
+                dig(r, *fc, "references", reference, "mase"),
+                "",
+                baseline=naive_mase,
+                baseline_name="seasonal naive",
+            )
+            for figure, reference in (
+                ("forecast MASE of the all-zero forecast (reference)", "zero"),
+                (
+                    "forecast MASE of a hindsight oracle (knows each held-out day's total)",
+                    "hindsight",
+                ),
+            )
+        ]
     return rows
 
 

@@ -1,13 +1,17 @@
 """The models' targets on a simulated shopper history (`shoplake simulate history`'s default
 size: 180 days, 5,000 shoppers, 2,000 products, seed 7, ~1M interactions): recommendations
 (the champion against the popularity baseline, catalogue coverage, end-to-end training time,
-implicit vs Spark ALS side by side) and forecasts (the champion's MASE against seasonal naive
-on the held-out 4 weeks).
+implicit vs Spark ALS side by side, and the ceiling: the simulator's own taste, in
+`benchmarks.recs_ceiling`) and forecasts (the champion's MASE and WRMSSE against seasonal naive
+on the held-out 4 weeks, with the all-zero and hindsight references).
 
 The history goes into a scratch database and topics of its own and lands in a scratch lake by
-the normal path (`demo.history.scratch`), so the stack's own data is left alone.
+the normal path (`demo.history.scratch`), so the stack's own data is left alone. The lake is
+deleted at the end unless `--keep DIR` keeps it (DIR/lake, with DIR/history.json holding the
+history's parameters); `--lake DIR` measures such a kept history again without simulating.
 
     .venv/bin/python -m benchmarks.models [--quick] [--no-spark] [--no-forecast]
+                                          [--keep DIR | --lake DIR]
 
 Prints the figures and writes JSON to benchmarks/results/models-<utc>.json.
 """
@@ -22,9 +26,11 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from benchmarks.harness import write_result
+from benchmarks.recs_ceiling import champion_share, recs_ceiling
 from demo.history.scratch import scratch_history
 from demo.history.world import HistoryParams
 from models.features import daily_demand, recs_data
@@ -36,11 +42,15 @@ from shoplake.spark import get_spark
 FULL = HistoryParams(days=180, users=5000, products=2000, seed=7)
 QUICK = HistoryParams(days=70, users=400, products=150, seed=7)
 CHAMPION = "hybrid_als"
+# A kept history: DIR/lake is its lake root, DIR/history.json its HistoryParams.
+KEPT_LAKE = "lake"
+KEPT_PARAMS = "history.json"
 
 
-def _recommendations(settings: Settings, root: str) -> dict[str, Any]:
+def _recommendations(settings: Settings, root: str, params: HistoryParams) -> dict[str, Any]:
     """End to end as `shoplake recs train` + `publish` run it: read the lake, evaluate every
-    model on the holdout, fit on everything, register, publish to Redis."""
+    model on the holdout, fit on everything, register, publish to Redis. Then, outside the
+    timing, the ceiling on the same holdout."""
     from models.recommendations.publish import publish
     from models.recommendations.train import load_champion, train
 
@@ -61,6 +71,10 @@ def _recommendations(settings: Settings, root: str) -> dict[str, Any]:
     seconds = time.perf_counter() - began
     metrics = {k: v.as_dict() for k, v in run.evaluation.metrics.items()}
     champion, popular = metrics[CHAMPION], metrics[BASELINE]
+    began = time.perf_counter()
+    ceiling = recs_ceiling(params, data, settings)
+    ceiling["champion_share"] = champion_share(ceiling, champion["recall_at_20"])
+    ceiling["seconds"] = round(time.perf_counter() - began, 1)
     return {
         "interactions": len(data.interactions),
         "catalog": len(data.products),
@@ -77,6 +91,7 @@ def _recommendations(settings: Settings, root: str) -> dict[str, Any]:
             "promoted": run.decision.promote,
         },
         "published_users": published.users,
+        "ceiling": ceiling,
     }
 
 
@@ -99,6 +114,7 @@ def _side_by_side(settings: Settings, root: str) -> dict[str, Any]:
 
 
 def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
+    from models.calendar import known_ahead
     from models.forecasting.train import train
 
     began = time.perf_counter()
@@ -106,9 +122,11 @@ def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
         settings.model_copy(update={"forecast_horizon_days": 28, "forecast_backtest_windows": 1}),
         daily_demand(root),
         model_name=f"bench-forecast-{uuid.uuid4().hex[:6]}",
+        known=known_ahead(root),
     )
     held = run.backtest.held_out
     champion = run.champion_model
+    references = held.references  # the all-zero and the hindsight forecasts
     return {
         "seconds": round(time.perf_counter() - began, 1),
         "horizon_days": 28,
@@ -118,43 +136,110 @@ def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
         "champion_mase": held.mase[champion],
         "seasonal_naive_mase": held.mase["seasonal_naive"],
         "mase_gain": 1 - held.mase[champion] / held.mase["seasonal_naive"],
+        "champion_wrmsse": held.rmsse[champion],
+        "seasonal_naive_wrmsse": held.rmsse["seasonal_naive"],
+        "references": {
+            name: {metric: float(value) for metric, value in figures.items()}
+            for name, figures in references.items()
+        },
     }
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a small history (minutes)")
     parser.add_argument("--no-spark", action="store_true", help="leave Spark ALS out")
     parser.add_argument("--no-forecast", action="store_true")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help=f"simulate into DIR/{KEPT_LAKE} and keep it, with DIR/{KEPT_PARAMS} (for --lake)",
+    )
+    where.add_argument(
+        "--lake",
+        type=Path,
+        metavar="DIR",
+        help="no simulation: measure the history a --keep run left in DIR, at its own size "
+        "(--quick does not apply); DIR is never deleted",
+    )
+    return parser
+
+
+def keep_history(folder: Path, params: HistoryParams) -> None:
+    """Write down the parameters of the history landed in folder/lake, for `--lake`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / KEPT_PARAMS).write_text(json.dumps(params.as_dict(), indent=2) + "\n")
+
+
+def kept_history(folder: Path) -> tuple[HistoryParams, str]:
+    """The parameters and the lake root of a history `--keep` left in `folder`."""
+    params_file, lake = folder / KEPT_PARAMS, folder / KEPT_LAKE
+    if not params_file.is_file() or not lake.is_dir():
+        raise SystemExit(f"{folder} holds no kept history: {params_file} and {lake}/ are needed")
+    return HistoryParams.from_dict(json.loads(params_file.read_text())), str(lake)
+
+
+def _simulate(settings: Settings, params: HistoryParams, root: str) -> dict[str, Any]:
+    """The history simulated and landed under `root`; what it made and how long it took."""
+    began = time.perf_counter()
+    with scratch_history(settings, get_spark(settings), params, root) as history:
+        return {
+            "interactions": history.run.counts.interactions,
+            "orders": history.run.counts.orders,
+            "events": history.run.events,
+            "simulate_and_land_seconds": round(time.perf_counter() - began, 1),
+        }
+
+
+def _measure(
+    settings: Settings, params: HistoryParams, root: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Every figure on the history landed under `root`, printed as it comes."""
+    out: dict[str, Any] = {}
+    out["recommendations"] = _recommendations(settings, root, params)
+    print("recommendations", json.dumps(out["recommendations"], indent=1), flush=True)
+    if not args.no_spark:
+        out["side_by_side"] = _side_by_side(settings, root)
+        print("implicit vs Spark ALS", json.dumps(out["side_by_side"], indent=1), flush=True)
+    if not args.no_forecast:
+        out["forecasts"] = _forecasts(settings, root)
+        print("forecasts", json.dumps(out["forecasts"], indent=1), flush=True)
+    return out
+
+
+def main() -> None:
+    parser = _parser()
     args = parser.parse_args()
     settings = get_settings()
-    size = QUICK if args.quick else FULL
-    params = replace(size, end=datetime.now(UTC).replace(microsecond=0))
-    work = settings.state_dir / "bench-models" / uuid.uuid4().hex[:8]
-    root = str(work / "lake")
-    out: dict[str, Any] = {"history": params.as_dict()}
-    began = time.perf_counter()
+    if args.lake is not None:
+        params, root = kept_history(args.lake)
+        history = params.as_dict() | {"reused": True, "lake": root}
+        work = None  # the kept lake is never deleted
+    else:
+        size = QUICK if args.quick else FULL
+        params = replace(size, end=datetime.now(UTC).replace(microsecond=0))
+        work = args.keep or settings.state_dir / "bench-models" / uuid.uuid4().hex[:8]
+        root = str(work / KEPT_LAKE)
+        if args.keep is not None and (work / KEPT_LAKE).exists():
+            # Landing a second history on top of the first would mix the two.
+            parser.error(f"{root} exists already: --keep needs a new directory")
+        history = params.as_dict() | {"reused": False}
     try:
-        with scratch_history(settings, get_spark(settings), params, root) as history:
-            out["history"] |= {
-                "interactions": history.run.counts.interactions,
-                "orders": history.run.counts.orders,
-                "events": history.run.events,
-                "simulate_and_land_seconds": round(time.perf_counter() - began, 1),
-            }
-            print("history", out["history"], flush=True)
-        out["recommendations"] = _recommendations(settings, root)
-        print("recommendations", json.dumps(out["recommendations"], indent=1), flush=True)
-        if not args.no_spark:
-            out["side_by_side"] = _side_by_side(settings, root)
-            print("implicit vs Spark ALS", json.dumps(out["side_by_side"], indent=1), flush=True)
-        if not args.no_forecast:
-            out["forecasts"] = _forecasts(settings, root)
-            print("forecasts", json.dumps(out["forecasts"], indent=1), flush=True)
+        if args.lake is None:
+            history |= _simulate(settings, params, root)
+            if args.keep is not None:
+                # Right after landing, so a failure further on leaves a history to reuse.
+                keep_history(args.keep, params)
+                history["kept"] = str(args.keep)
+        print("history", history, flush=True)
+        out = {"history": history, **_measure(settings, params, root, args)}
         out["load_average"] = [round(x, 2) for x in os.getloadavg()]
         write_result("models", out)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if work is not None and args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
