@@ -15,6 +15,7 @@ from rich.console import Console
 from demo.history.world import build_world
 from demo.history.writer import HISTORY_PASSWORD
 from demo.history_story import DEMO_HISTORY
+from models.calendar import known_ahead
 from models.commands import FORECAST_COLUMNS, RECS_COLUMNS, metrics_table
 from models.features import daily_demand, recs_data
 from models.forecasting.publish import publish as publish_forecasts
@@ -48,7 +49,7 @@ def models_demo(settings: Settings, console: Console) -> None:
     small = settings.model_copy(
         update={"forecast_horizon_days": 14, "forecast_backtest_windows": 1}
     )
-    forecasts = train_forecasts(small, daily_demand(lake))
+    forecasts = train_forecasts(small, daily_demand(lake), known=known_ahead(lake))
     held = forecasts.backtest.held_out
     console.print(
         metrics_table(

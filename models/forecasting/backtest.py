@@ -3,6 +3,12 @@
 Models learn from SKU-level series (all warehouses together); a warehouse's forecast is the
 SKU's times the warehouse's share of the SKU's recent sales (top-down), which keeps the number
 of per-series fits (AutoETS: ~0.1 s each) at the catalogue's size.
+
+Each held-out window also scores two references that are not candidates, so that a score can
+be read against what the metric itself rewards: the all-zero forecast (on series that mostly
+sell nothing, an absolute-error metric such as MASE rewards it) and a hindsight oracle that
+knows each held-out day's total over the catalogue and splits it by each series' share of the
+training units (no forecast made ahead can know the level better).
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from models.calendar import KnownAhead
 from models.features import ALL_WAREHOUSES
 from models.forecasting.metrics import mase, mean_mase, rmsse, weighted_rmsse
 from models.forecasting.models import MODELS, OUT, forecast
@@ -20,16 +27,22 @@ BASELINE = "seasonal_naive"
 
 
 def series(demand: pd.DataFrame) -> pd.DataFrame:
-    """SKU-level series (unique_id = SKU): y, the price ratio paid/list and a promotion flag."""
+    """SKU-level series (unique_id = SKU) of whole days: y and the price ratio paid/list (the
+    scores' revenue weights).
+
+    The lake's latest day is left out: in a live lake it is today, and in a simulated history
+    the day the simulation stopped, so its units so far would read as a slump (a backtest would
+    judge every model on it, and the lags would start from it)."""
     sku = demand[demand.warehouse_id == ALL_WAREHOUSES]
+    days = pd.to_datetime(sku.date)
+    sku, days = sku[days < days.max()], days[days < days.max()]
     ratio = (sku.paid_price_cents / sku.list_price_cents).replace([np.inf, -np.inf], np.nan)
     return pd.DataFrame(
         {
             "unique_id": sku.sku.astype(str),
-            "ds": pd.to_datetime(sku.date),
+            "ds": days,
             "y": sku.units.astype(float),
             "price_ratio": ratio.fillna(1.0).clip(0.1, 2.0).astype(float),
-            "promo": sku.promotion_active.astype(float),
         }
     ).sort_values(["unique_id", "ds"], ignore_index=True)
 
@@ -53,6 +66,8 @@ class Window:
     origin: pd.Timestamp
     mase: dict[str, float] = field(default_factory=dict)
     rmsse: dict[str, float] = field(default_factory=dict)
+    # The references' scores (not candidates): {"zero": {"mase": .., "wrmsse": ..}, ...}.
+    references: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 @dataclass
@@ -89,8 +104,27 @@ def score(
     return mases, rmsses
 
 
+def references(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
+    """The two references' forecasts for the test days (see the module's docstring)."""
+    ids = train.unique_id.unique()
+    days = np.sort(test.ds.unique())
+    grid = pd.DataFrame({"unique_id": np.repeat(ids, len(days)), "ds": np.tile(days, len(ids))})
+    total = train.y.sum()
+    share = train.groupby("unique_id").y.sum() / (total if total > 0 else 1.0)
+    per_day = test.groupby("ds").y.sum()
+    hindsight = grid.unique_id.map(share).to_numpy() * grid.ds.map(per_day).fillna(0).to_numpy()
+    return pd.concat(
+        [grid.assign(model="zero", units=0.0), grid.assign(model="hindsight", units=hindsight)],
+        ignore_index=True,
+    )
+
+
 def backtest(
-    frame: pd.DataFrame, horizon: int, windows: int, models: tuple[str, ...] = MODELS
+    frame: pd.DataFrame,
+    horizon: int,
+    windows: int,
+    models: tuple[str, ...] = MODELS,
+    known: KnownAhead | None = None,
 ) -> Backtest:
     """Fit at `windows` origins `horizon` days apart, the last one `horizon` days before the
     end, and score each model on the days that followed its origin."""
@@ -104,9 +138,10 @@ def backtest(
         train = train[keep]
         if train.empty or test.empty:
             continue
-        fc = forecast(train, horizon, models)
-        m, r = score(fc, test, train)
-        result.append(Window(origin, m, r))
+        m, r = score(forecast(train, horizon, models, known), test, train)
+        ref_m, ref_r = score(references(train, test), test, train)
+        refs = {k: {"mase": ref_m[k], "wrmsse": ref_r[k]} for k in ref_m}
+        result.append(Window(origin, m, r, refs))
     if not result:
         raise ValueError(f"not enough history for a {horizon}-day backtest")
     return Backtest(result, horizon, int(frame.unique_id.nunique()))

@@ -3,15 +3,20 @@
 
 - seasonal naive (the baseline): last week's same weekday (statsforecast);
 - AutoETS per series (statsforecast), weekly season;
-- one global LightGBM (mlforecast) over every series: lags, rolling means, calendar features,
-  and the price and promotion of the day as exogenous features (the future assumes the list
-  price and no promotion); conformal intervals.
+- one global LightGBM (mlforecast) over every series: lags, rolling means, the weekday, and
+  what is known ahead of each day (`models.calendar.KnownAhead`: the planned promotion's
+  discount and the shopping-holiday flag), for the days it learns from and the days it
+  forecasts alike; conformal intervals. (The prices paid are not known ahead: the model used to
+  learn from them and then assume the list price for the future, so a planned Black Friday
+  looked like any other week.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from models.calendar import KnownAhead
 
 LEVELS = [80, 95]
 SEASON = 7
@@ -50,21 +55,16 @@ def statistical(train: pd.DataFrame, h: int, *, ets: bool = True) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
-def _future_exog(train: pd.DataFrame, h: int) -> pd.DataFrame:
-    last = train.ds.max()
-    days = pd.date_range(last + pd.Timedelta(days=1), periods=h, freq="D")
+def future_days(train: pd.DataFrame, h: int) -> pd.DataFrame:
+    """Every series x each of the h days after the training data."""
+    days = pd.date_range(train.ds.max() + pd.Timedelta(days=1), periods=h, freq="D")
     ids = train.unique_id.unique()
-    return pd.DataFrame(
-        {
-            "unique_id": np.repeat(ids, h),
-            "ds": np.tile(days, len(ids)),
-            "price_ratio": 1.0,
-            "promo": 0.0,
-        }
-    )
+    return pd.DataFrame({"unique_id": np.repeat(ids, h), "ds": np.tile(days, len(ids))})
 
 
-def lightgbm(train: pd.DataFrame, h: int, seed: int = 7) -> pd.DataFrame:
+def lightgbm(
+    train: pd.DataFrame, h: int, known: KnownAhead | None = None, seed: int = 7
+) -> pd.DataFrame:
     import lightgbm as lgb
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMean
@@ -90,16 +90,22 @@ def lightgbm(train: pd.DataFrame, h: int, seed: int = 7) -> pd.DataFrame:
         freq="D",
         lags=[7, 14, 28],
         lag_transforms={7: [RollingMean(window_size=7), RollingMean(window_size=28)]},
-        date_features=["dayofweek", "day", "month"],
+        # The weekday only: with less than a year of history the month being forecast was
+        # never seen (a tree treats it as the latest month it knows), and the day of the month
+        # carries nothing here. On the default history dropping both took the held-out WRMSSE
+        # from 0.85 to 0.82 of seasonal naive's.
+        date_features=["dayofweek"],
     )
-    columns = ["unique_id", "ds", "y", "price_ratio", "promo"]
+    known = known or KnownAhead.nothing()
+    features = list(KnownAhead.FEATURES)
     forecaster.fit(
-        train[columns],
+        known.annotate(train[["unique_id", "ds", "y"]])[["unique_id", "ds", "y", *features]],
         static_features=[],
         prediction_intervals=PredictionIntervals(n_windows=2, h=h) if conformal else None,
     )
     levels = [float(v) for v in LEVELS] if conformal else None
-    fc = forecaster.predict(h, level=levels, X_df=_future_exog(train, h))
+    future = known.annotate(future_days(train, h))[["unique_id", "ds", *features]]
+    fc = forecaster.predict(h, level=levels, X_df=future)
     if not conformal:
         spread = np.sqrt(fc.lightgbm.clip(lower=0))
         for level, z in ((80, 1.2816), (95, 1.96)):
@@ -108,10 +114,15 @@ def lightgbm(train: pd.DataFrame, h: int, seed: int = 7) -> pd.DataFrame:
     return _long(fc, "lightgbm", "lightgbm")
 
 
-def forecast(train: pd.DataFrame, h: int, models: tuple[str, ...] = MODELS) -> pd.DataFrame:
+def forecast(
+    train: pd.DataFrame,
+    h: int,
+    models: tuple[str, ...] = MODELS,
+    known: KnownAhead | None = None,
+) -> pd.DataFrame:
     """Every requested model's forecast for the h days after the training data."""
     frames = [statistical(train, h, ets="auto_ets" in models)]
     if "lightgbm" in models:
-        frames.append(lightgbm(train, h))
+        frames.append(lightgbm(train, h, known))
     out = pd.concat(frames, ignore_index=True)
     return out[out.model.isin(models)].reset_index(drop=True)

@@ -31,6 +31,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
+from shoplake.catalog import category_matches
+
 BASIS_POINTS = 10_000
 
 PromotionKind = Literal["percentage", "fixed"]
@@ -142,12 +144,6 @@ def round_half_down(numerator: int, denominator: int) -> int:
 
 def normalize_code(code: str) -> str:
     return code.strip().upper()
-
-
-def category_matches(path: Sequence[str], prefix: str) -> bool:
-    """True when the category path starts with the '/'-joined prefix, slug by slug."""
-    wanted = [part for part in prefix.strip("/").split("/") if part]
-    return bool(wanted) and list(path[: len(wanted)]) == wanted
 
 
 def matches(promotion: Promotion, line: Line) -> bool:

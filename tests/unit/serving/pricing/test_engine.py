@@ -15,10 +15,10 @@ from serving.pricing.engine import (
     Promotion,
     Quote,
     SkipReason,
-    category_matches,
     price,
     round_half_down,
 )
+from shoplake.catalog import category_matches
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 _ids = itertools.count(1)
