@@ -126,7 +126,6 @@ def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
     )
     held = run.backtest.held_out
     champion = run.champion_model
-    references = held.references  # the all-zero and the hindsight forecasts
     return {
         "seconds": round(time.perf_counter() - began, 1),
         "horizon_days": 28,
@@ -138,10 +137,7 @@ def _forecasts(settings: Settings, root: str) -> dict[str, Any]:
         "mase_gain": 1 - held.mase[champion] / held.mase["seasonal_naive"],
         "champion_wrmsse": held.rmsse[champion],
         "seasonal_naive_wrmsse": held.rmsse["seasonal_naive"],
-        "references": {
-            name: {metric: float(value) for metric, value in figures.items()}
-            for name, figures in references.items()
-        },
+        "references": held.references,  # the all-zero and the hindsight forecasts
     }
 
 

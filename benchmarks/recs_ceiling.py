@@ -38,14 +38,12 @@ from models.recommendations.evaluate import (
     split,
 )
 from models.recommendations.hybrid import scale_rows
-from models.recommendations.matrix import Index, top_n, weighted_matrix
+from models.recommendations.matrix import Index, top_n_by_chunks, weighted_matrix
 from models.recommendations.metrics import RankingMetrics
 from shoplake.config import Settings
 
 # The interest weights tried, relative to the scaled taste's 1.0.
 INTEREST_WEIGHTS = (0.25, 0.5, 1.0, 2.0)
-# Rows scored at a time: a dense users x items block stays small at any catalog size.
-CHUNK = 2048
 
 
 @dataclass(frozen=True)
@@ -107,12 +105,7 @@ class TasteOracle:
         return blended
 
     def recommend(self, rows: np.ndarray, n: int, exclude: sp.csr_matrix) -> np.ndarray:
-        out = np.full((len(rows), n), -1, dtype=np.int64)
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            best = top_n(self.scores(chunk), n, exclude[chunk])  # narrower if items < n
-            out[start : start + len(chunk), : best.shape[1]] = best
-        return out
+        return top_n_by_chunks(self.scores, rows, n, exclude)
 
 
 def _figures(metrics: RankingMetrics) -> dict[str, float]:

@@ -103,9 +103,10 @@ def promotion_calendar(promotions: pd.DataFrame, catalog: pd.DataFrame) -> pd.Da
 
 def planned_promotions(lake_root: str, catalog: pd.DataFrame) -> pd.DataFrame:
     """The lake's promotion calendar (see `promotion_calendar`)."""
-    if not lake_io.exists(PROMOTION_EVENTS, lake_root):
-        return pd.DataFrame(columns=CALENDAR_COLUMNS)
-    changes = lake_io.read(PROMOTION_EVENTS, lake_root, PROMOTION_COLUMNS)
+    if lake_io.exists(PROMOTION_EVENTS, lake_root):
+        changes = lake_io.read(PROMOTION_EVENTS, lake_root, PROMOTION_COLUMNS)
+    else:  # no promotion ever created: an empty calendar of the same columns and types
+        changes = pd.DataFrame(columns=PROMOTION_COLUMNS)
     return promotion_calendar(latest_promotions(changes), catalog)
 
 

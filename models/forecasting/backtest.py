@@ -24,6 +24,7 @@ from models.forecasting.metrics import mase, mean_mase, rmsse, weighted_rmsse
 from models.forecasting.models import MODELS, OUT, forecast
 
 BASELINE = "seasonal_naive"
+REFERENCES = ("zero", "hindsight")
 
 
 def series(demand: pd.DataFrame) -> pd.DataFrame:
@@ -113,8 +114,9 @@ def references(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     share = train.groupby("unique_id").y.sum() / (total if total > 0 else 1.0)
     per_day = test.groupby("ds").y.sum()
     hindsight = grid.unique_id.map(share).to_numpy() * grid.ds.map(per_day).fillna(0).to_numpy()
+    zero, oracle = REFERENCES
     return pd.concat(
-        [grid.assign(model="zero", units=0.0), grid.assign(model="hindsight", units=hindsight)],
+        [grid.assign(model=zero, units=0.0), grid.assign(model=oracle, units=hindsight)],
         ignore_index=True,
     )
 
@@ -138,9 +140,9 @@ def backtest(
         train = train[keep]
         if train.empty or test.empty:
             continue
-        m, r = score(forecast(train, horizon, models, known), test, train)
-        ref_m, ref_r = score(references(train, test), test, train)
-        refs = {k: {"mase": ref_m[k], "wrmsse": ref_r[k]} for k in ref_m}
+        fc = pd.concat([forecast(train, horizon, models, known), references(train, test)])
+        m, r = score(fc, test, train)
+        refs = {k: {"mase": m.pop(k), "wrmsse": r.pop(k)} for k in REFERENCES}
         result.append(Window(origin, m, r, refs))
     if not result:
         raise ValueError(f"not enough history for a {horizon}-day backtest")

@@ -76,14 +76,9 @@ class ImplicitFactors:
             return scores
 
     def recommend(self, rows: np.ndarray, n: int, exclude: sp.csr_matrix) -> np.ndarray:
-        from models.recommendations.matrix import top_n
+        from models.recommendations.matrix import top_n_by_chunks
 
-        out = np.full((len(rows), n), -1, dtype=np.int64)
-        for start in range(0, len(rows), 2048):  # bounded memory: 2,048 x items scores at once
-            chunk = rows[start : start + 2048]
-            best = top_n(self.scores(chunk), n, exclude[chunk])  # narrower if items < n
-            out[start : start + len(chunk), : best.shape[1]] = best
-        return out
+        return top_n_by_chunks(self.scores, rows, n, exclude)
 
     def similar_items(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Per item, the n items whose factors point the same way (cosine), and the cosines."""

@@ -17,7 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from models.recommendations.factorization import ImplicitFactors
-from models.recommendations.matrix import top_n
+from models.recommendations.matrix import top_n_by_chunks
 
 WEIGHTED = "weighted.npz"
 INTEREST = "interest.npz"
@@ -112,12 +112,7 @@ class Hybrid:
         return blended
 
     def recommend(self, rows: np.ndarray, n: int, exclude: sp.csr_matrix) -> np.ndarray:
-        out = np.full((len(rows), n), -1, dtype=np.int64)
-        for start in range(0, len(rows), 2048):  # bounded memory, as the factorisation does
-            chunk = rows[start : start + 2048]
-            best = top_n(self.scores(chunk), n, exclude[chunk])  # narrower if items < n
-            out[start : start + len(chunk), : best.shape[1]] = best
-        return out
+        return top_n_by_chunks(self.scores, rows, n, exclude)
 
     def save(self, folder: Path) -> None:
         sp.save_npz(folder / WEIGHTED, self.weighted)

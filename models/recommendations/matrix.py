@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -96,3 +96,20 @@ def top_n(scores: np.ndarray, n: int, exclude: sp.csr_matrix | None = None) -> n
     ordered = np.take_along_axis(part, np.argsort(-np.take_along_axis(scores, part, 1), 1), 1)
     finite = np.isfinite(np.take_along_axis(scores, ordered, 1))
     return np.where(finite, ordered, -1)
+
+
+# Rows scored at a time by `top_n_by_chunks`: a dense 2,048 x items block of scores at most.
+CHUNK_ROWS = 2048
+
+
+def top_n_by_chunks(
+    scores: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, n: int, exclude: sp.csr_matrix
+) -> np.ndarray:
+    """`top_n` of `scores(chunk)` for the rows, a chunk at a time so that memory stays bounded
+    at any number of users; -1 padded (narrower results when there are fewer than n items)."""
+    out = np.full((len(rows), n), -1, dtype=np.int64)
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        best = top_n(scores(chunk), n, exclude[chunk])
+        out[start : start + len(chunk), : best.shape[1]] = best
+    return out
