@@ -137,6 +137,13 @@ def _flash_sale(r: Json, b: Json, _quick: bool) -> list[Row]:
         ),
         Row(
             n,
+            "API CPU per sold-out answer (2 workers together)",
+            dig(r, "sold_out", "server_cpu_ms_per_request"),
+            "ms",
+        ),
+        Row(n, "API CPU per checkout attempt", dig(r, "server_cpu_ms_per_attempt"), "ms"),
+        Row(
+            n,
             "confirmed orders",
             dig(r, "confirmed"),
             "",

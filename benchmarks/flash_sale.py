@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from benchmarks.harness import api_process, percentiles, profiled, write_result
+from benchmarks.harness import api_process, cpu_seconds, percentiles, profiled, write_result
 from benchmarks.loadgen import Request, Response, run
 from serving.accounts import service as accounts
 from serving.accounts.schemas import UserRegister
@@ -61,21 +61,31 @@ def shopper_address(i: int) -> str:
     return f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
 
 
-def _phase(responses: list[Response], elapsed: float) -> dict[str, Any]:
+def _phase(
+    responses: list[Response], elapsed: float, server_cpu_s: float | None = None
+) -> dict[str, Any]:
     codes = Counter(r.status for r in responses)
+    cost = {}
+    if server_cpu_s is not None and responses:
+        # The API workers' CPU per answer: what a shared machine's load does not blur.
+        cost = {"server_cpu_ms_per_request": round(server_cpu_s * 1000 / len(responses), 3)}
     return {
         "requests": len(responses),
         "elapsed_s": round(elapsed, 2),
         "per_s": round(len(responses) / elapsed, 1) if elapsed else 0.0,
+        **cost,
         "latency": percentiles([r.seconds for r in responses]),
         "status_codes": {str(k): v for k, v in sorted(codes.items())},
     }
 
 
-def _sold_out_phase(responses: list[Response], elapsed: float) -> dict[str, Any]:
+def _sold_out_phase(
+    responses: list[Response], elapsed: float, server_cpu_s: float
+) -> dict[str, Any]:
     """The losers try again with a new key once nothing is left: every answer is the gate's
     sold-out 409."""
-    return {**_phase(responses, elapsed), "all_409": all(r.status == 409 for r in responses)}
+    phase = _phase(responses, elapsed, server_cpu_s)
+    return {**phase, "all_409": all(r.status == 409 for r in responses)}
 
 
 def run_sale(
@@ -164,35 +174,29 @@ def run_sale(
         bad_carts = [r for r in carts if r.status != 200]
         assert not bad_carts, (bad_carts[0].status, bad_carts[0].body[:300])
 
-        with profiled(proc.pid, profile):
-            attempts, checkout_s = run(
-                base,
-                [
-                    Request.json(
-                        "POST",
-                        "/v1/checkout",
-                        {"payment_token": "tok_ok", "shipping_address": ADDRESS},
-                        [bearer[i], ("Idempotency-Key", keys[i])],
-                    )
-                    for i in range(shoppers)
-                ],
-                concurrency,
-            )
-
-        # Sold out: each loser tries again with a fresh key (a refresh-click).
-        losers = [i for i, r in enumerate(attempts) if r.status != 201]
-        retries, retry_s = run(
-            base,
-            [
+        def check_out(
+            attempts: list[tuple[int, str]], out: Path | None
+        ) -> tuple[list[Response], float, float]:
+            """Each (shopper, key) checks out at once; the answers, seconds and server CPU."""
+            requests = [
                 Request.json(
                     "POST",
                     "/v1/checkout",
                     {"payment_token": "tok_ok", "shipping_address": ADDRESS},
-                    [bearer[i], ("Idempotency-Key", f"{keys[i]}-again")],
+                    [bearer[i], ("Idempotency-Key", key)],
                 )
-                for i in losers
-            ],
-            concurrency,
+                for i, key in attempts
+            ]
+            cpu_before = cpu_seconds(proc.pid)
+            with profiled(proc.pid, out):
+                answers, seconds = run(base, requests, concurrency)
+            return answers, seconds, cpu_seconds(proc.pid) - cpu_before
+
+        attempts, checkout_s, checkout_cpu_s = check_out(list(enumerate(keys)), profile)
+        # Sold out: each loser tries again with a fresh key (a refresh-click).
+        losers = [i for i, r in enumerate(attempts) if r.status != 201]
+        retries, retry_s, retries_cpu_s = check_out(
+            [(i, f"{keys[i]}-again") for i in losers], sold_out_profile(profile)
         )
 
     gateway = make_gateway(settings)
@@ -227,7 +231,7 @@ def run_sale(
         ).scalar_one()
     engine.dispose()
     codes = Counter(r.status for r in attempts)
-    checkout = _phase(attempts, checkout_s)
+    checkout = _phase(attempts, checkout_s, checkout_cpu_s)
     return {
         "shoppers": shoppers,
         "units": units,
@@ -241,7 +245,8 @@ def run_sale(
         "elapsed_s": checkout["elapsed_s"],
         "checkouts_per_s": checkout["per_s"],
         "latency": checkout["latency"],
-        "sold_out": _sold_out_phase(retries, retry_s),
+        "server_cpu_ms_per_attempt": checkout.get("server_cpu_ms_per_request"),
+        "sold_out": _sold_out_phase(retries, retry_s, retries_cpu_s),
         "status_codes": checkout["status_codes"],
         "confirmed": len(confirmed_keys),
         "units_sold": units - int(on_hand),
@@ -252,6 +257,13 @@ def run_sale(
         "losers_all_409": codes.get(409, 0) == shoppers - len(confirmed_keys),
         "load_average": _load_average(),
     }
+
+
+def sold_out_profile(profile: Path | None) -> Path | None:
+    """Where the sold-out phase's stacks go: beside the checkout phase's."""
+    return (
+        None if profile is None else profile.with_name(f"{profile.stem}.sold-out{profile.suffix}")
+    )
 
 
 def _load_average() -> list[float]:
@@ -267,7 +279,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument(
-        "--profile", type=Path, help="py-spy's collapsed stacks of the checkout phase, here"
+        "--profile",
+        type=Path,
+        help="py-spy's collapsed stacks of the checkout phase here, the sold-out phase's beside it",
     )
     args = parser.parse_args()
     began = time.perf_counter()

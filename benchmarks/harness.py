@@ -116,6 +116,24 @@ def profiled(pid: int, out: Path | None, rate: int = 200) -> Iterator[None]:
         proc.wait(30)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) spent so far by process `pid` and its living descendants (the
+    uvicorn workers), from /proc: what a phase cost the server, whatever else shares the cores.
+    Linux only; 0.0 elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # gone meanwhile, or no /proc
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        pending += [int(child) for child in children]
+    return total
+
+
 def percentiles(samples_s: list[float]) -> dict[str, float]:
     """p50/p95/p99/max in milliseconds."""
     if not samples_s:

@@ -17,6 +17,11 @@ transaction, transaction). Inside a transaction:
 - `after_commit(action)` runs the action once the commit succeeded (Redis is not in the
   transaction: the cart is taken, the stock gate refunded only when the change is durable);
 - `savepoint()` lets a step fail without spoiling the rest of the transaction.
+
+`with uow.reading():` is the other way in: one connection and no transaction, for a read whose
+answer needs nothing but that one statement (checkout's "was this key placed?" before a
+sold-out answer). It spares the BEGIN and ROLLBACK round trips a transaction costs; nothing can
+be written, recorded or committed in it.
 """
 
 from __future__ import annotations
@@ -72,6 +77,10 @@ class UnitOfWork(Protocol):
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once this transaction has committed (never if it rolls back)."""
+        ...
+
+    def reading(self) -> contextlib.AbstractContextManager[Self]:
+        """One connection, no transaction: stores opened in it may read, never write."""
         ...
 
     def savepoint(self) -> contextlib.AbstractContextManager[None]:
@@ -175,6 +184,21 @@ class SqlUnitOfWork:
             self._stores.clear()
             self._after_commit.clear()
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Self]:
+        if self._connection is not None:
+            raise RuntimeError("this unit of work is already in a transaction")
+        # AUTOCOMMIT is psycopg's client-side flag: no BEGIN is sent, each statement stands
+        # alone; the pool puts the connection's usual isolation back when it is returned.
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self._connection = connection
+        try:
+            yield self
+        finally:
+            connection.close()
+            self._connection = None
+            self._stores.clear()
+
     def commit(self) -> None:
         if self._transaction is None:
             raise NotInTransaction("nothing to commit outside `with uow:`")
@@ -203,6 +227,8 @@ class SqlUnitOfWork:
         return self._stores[name]  # type: ignore[return-value]
 
     def record(self, event: EventData, source: str) -> None:
+        if self._transaction is None:  # `reading()` has a connection, but no transaction
+            raise NotInTransaction("record events inside `with uow:`")
         outbox.record(self.connection, event, source)
 
     def after_commit(self, action: Callable[[], None]) -> None:

@@ -6,8 +6,9 @@ transaction a `with uow:` of the request's unit of work (`serving/unit_of_work.p
    to the address, `pricing.shipping_for`: the total charged includes it), place the order
    PENDING_PAYMENT with OrderPlaced and CartCheckedOut, reserve the stock last (its row lock is
    held until the commit; OutOfStock → 409 and the whole transaction rolls back: nothing
-   reserved, no order, key not kept); state `authorizing`. Before any of it, a SKU the stock
-   gate says is gone answers 409 from Redis (and one read of the key), writing nothing.
+   reserved, no order, key not kept); state `authorizing`. Before any of it, outside the
+   transaction, a SKU the stock gate says is gone answers 409 from Redis and one read of the
+   key (`uow.reading()`: no BEGIN, no ROLLBACK), writing nothing.
 2. No transaction: authorize with the gateway under the same key (a retry never charges twice).
 3. One transaction, on the locked order: approved → sale, payment row, CONFIRMED
    (`confirmed`), and once that commits the cart is taken; declined → stock released, the
@@ -114,16 +115,18 @@ def _placing(uow: UnitOfWork) -> PlacingMarks:
     return uow.store(PLACING, RedisPlacingMarks.on)
 
 
-def _sold_out_early(
-    uow: UnitOfWork, requests: CheckoutStore, key: str, items: list[tuple[str, int]]
-) -> list[str]:
+def _sold_out_early(uow: UnitOfWork, key: str, items: list[tuple[str, int]]) -> list[str]:
     """The SKUs the stock gate says are gone, when that is the answer for this key: in a sale
-    most attempts end here, on Redis and one read by primary key, with no write, no row lock
-    and no pricing. A key that was placed before (committed) or is being placed (marked)
-    is answered as it always is, by the full path: the same key, the same order."""
+    most attempts end here, before any transaction, on Redis and one read by primary key with
+    no BEGIN, no write, no row lock and no pricing. A key that was placed before (committed)
+    or is being placed (marked) is answered as it always is, by the full path: the same key,
+    the same order."""
     sold_out = inventory.sold_out_at_gate(uow, items)
-    if not sold_out or _placing(uow).marked(key) or requests.get(key) is not None:
+    if not sold_out or _placing(uow).marked(key):
         return []
+    with uow.reading():
+        if _store(uow).get(key) is not None:
+            return []
     return sold_out
 
 
@@ -177,13 +180,14 @@ def _place(
     uow: UnitOfWork, user: TokenClaims, key: str, body: CheckoutRequest
 ) -> Outcome | tuple[str, int, str]:
     fingerprint = request_hash(user.user_id, body)
+    # The cart and the gate are Redis, never part of the transaction: read before it.
+    cart_id, state = cart.cart_to_check_out(uow, user.user_id)
+    items = [(line.sku, line.quantity) for line in state.lines]
+    sold_out = _sold_out_early(uow, key, items)
+    if sold_out:
+        raise inventory.as_api_error(OutOfStock(sold_out))
     with uow:
         requests = _store(uow)
-        cart_id, state = cart.cart_to_check_out(uow, user.user_id)
-        items = [(line.sku, line.quantity) for line in state.lines]
-        sold_out = _sold_out_early(uow, requests, key, items)
-        if sold_out:
-            raise inventory.as_api_error(OutOfStock(sold_out))
         _placing(uow).mark(key)  # before the claim: a duplicate from now on waits for its row
         if not requests.claim(key, user.user_id, fingerprint):
             existing = requests.get(key)

@@ -75,6 +75,8 @@ class FakeUnitOfWork:
         self._pending: list[tuple[EventData, str]] = []
         self._after: list[Callable[[], None]] = []
         self._snapshot: dict[str, dict[str, Any]] | None = None
+        self._reading = False
+        self.reads = 0  # times `reading()` was entered: the reads outside a transaction
 
     @property
     def settings(self) -> Settings:
@@ -139,8 +141,22 @@ class FakeUnitOfWork:
         if self._snapshot is None:
             raise RuntimeError("enter the unit of work (`with uow:`) first")
 
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Self]:
+        if self._snapshot is not None or self._reading:
+            raise RuntimeError("this unit of work is already in a transaction")
+        self._reading = True
+        self.reads += 1
+        try:
+            yield self
+        finally:
+            self._reading = False
+
     def store(self, name: str, open_store: Callable[[SqlUnitOfWork], S]) -> S:
-        self._require_transaction()
+        # Redis-backed stores need no transaction, as in production; the others a transaction
+        # or `reading()`.
+        if name not in self.non_transactional and not self._reading:
+            self._require_transaction()
         if name not in self.stores:
             raise KeyError(f"the fake unit of work has no store named {name!r}")
         return self.stores[name]  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine
 
 from serving.checkout.store import SqlCheckoutStore
@@ -101,3 +102,27 @@ def test_the_unit_refuses_work_outside_a_transaction_and_nesting(engine: Engine)
         pass
     with pytest.raises(RuntimeError, match="without a payment gateway"):
         _ = uow.gateway
+
+
+def test_reading_sees_committed_rows_outside_any_transaction_and_cannot_record(
+    engine: Engine,
+) -> None:
+    key = f"uow-{uuid.uuid4().hex}"
+    uow = SqlUnitOfWork(engine)
+    with uow:
+        _claim(uow, key)
+        uow.commit()
+    with uow.reading():
+        found = uow.store("checkout", SqlCheckoutStore.on).get(key)
+        assert found is not None and found.state == "claimed"
+        # No BEGIN reached the server: after the read, the session is idle, not in a transaction.
+        dbapi = uow.connection.connection.dbapi_connection
+        assert dbapi is not None and dbapi.info.transaction_status == TransactionStatus.IDLE
+        with pytest.raises(NotInTransaction):
+            uow.record(_event(key), "/tests")
+        with pytest.raises(NotInTransaction):
+            uow.after_commit(lambda: None)
+    with pytest.raises(NotInTransaction):
+        _ = uow.connection  # the reading connection went back to the pool
+    with uow:  # the pooled connection is transactional again for the next unit
+        assert uow.connection.get_isolation_level() != "AUTOCOMMIT"

@@ -328,3 +328,32 @@ def test_a_rejected_coupon_is_not_the_orders(shop: MoneyPaths) -> None:
     outcome = run(shop)
     assert outcome.body.order.coupon_code is None
     assert outcome.body.order.discount_cents == 0
+
+
+class SoldOutGate:
+    """The stock gate's reads (Redis in production) with the levels a test sets."""
+
+    def __init__(self, levels: dict[str, int]) -> None:
+        self.levels_held = levels
+
+    def levels(self, skus: list[str]) -> dict[str, int | None]:
+        return {sku: self.levels_held.get(sku) for sku in skus}
+
+
+def test_a_sold_out_gate_answers_409_before_any_transaction_yet_a_placed_key_replays(
+    shop: MoneyPaths,
+) -> None:
+    placed = run(shop)  # placed while units were left
+    commits, reads = shop.uow.commits, shop.uow.reads
+    shop.carts.put("u:user-1", [(SKU, 3)])
+    shop.uow.stores["inventory.gate"] = SoldOutGate({SKU: 0})
+
+    with pytest.raises(ApiError) as refused:
+        run(shop, key="key-00002")
+
+    assert refused.value.status == 409 and refused.value.details == {"skus": [SKU]}
+    assert shop.uow.reads == reads + 1  # the key looked up outside any transaction
+    assert shop.uow.commits == commits and list(shop.checkout.requests) == ["key-00001"]
+    # The key that was placed is answered by the full path: the same order, not "sold out".
+    replay = run(shop)
+    assert replay.status_code == 200 and replay.body.order.id == placed.body.order.id
