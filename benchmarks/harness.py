@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from shoplake.config import child_env
-from shoplake.stack.process import free_port
+from shoplake.stack.process import free_port, process_tree
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -121,16 +121,13 @@ def cpu_seconds(pid: int) -> float:
     uvicorn workers), from /proc: what a phase cost the server, whatever else shares the cores.
     Linux only; 0.0 elsewhere."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total, pending = 0.0, [pid]
-    while pending:
-        current = pending.pop()
+    total = 0.0
+    for current in process_tree(pid):
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:  # gone meanwhile, or no /proc
             continue
         total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-        pending += [int(child) for child in children]
     return total
 
 

@@ -26,7 +26,6 @@ import threading
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,17 +42,10 @@ from shoplake.config import Settings, child_env, get_settings
 from shoplake.db import make_engine
 from shoplake.outbox import outbox
 from shoplake.stack import Stack, StackError
+from shoplake.stack.process import children
 
 GRACE_S = 5.0
 SERVICES = ("postgres", "redis", "kafka", "sandbox-gateway", "elasticsearch")
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
 
 
 def restart(stack: Stack, name: str, timeout_s: float = 120.0) -> None:
@@ -184,7 +176,7 @@ def run_fault(
         time.sleep(2.0)
         killed_at = time.monotonic()
         if fault == "api-worker":
-            workers = _children(proc.pid)
+            workers = children(proc.pid)
             if workers:
                 os.kill(workers[0], signal.SIGKILL)
             restarted_at = time.monotonic()

@@ -17,30 +17,22 @@ import psycopg
 from psycopg import sql
 
 from shoplake.config import QUIET_ENV, child_env
-from shoplake.stack.process import StackError
+from shoplake.stack.process import StackError, process_tree
 from shoplake.stack.service import LocalService, ServiceStatus
 
 
 def tree_rss_mib(pid: int) -> float | None:
     """Resident memory of a process and all its descendants, in MiB (Linux /proc)."""
-    total_kib, pending, seen = 0, [pid], set()
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
+    total_kib, seen = 0, False
+    for current in process_tree(pid):
         try:
             status = Path(f"/proc/{current}/status").read_text()
         except OSError:
             continue
+        seen = True
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 total_kib += int(line.split()[1])
-        for task in Path(f"/proc/{current}/task").glob("*/children"):
-            try:
-                pending.extend(int(child) for child in task.read_text().split())
-            except OSError:
-                continue
     return total_kib / 1024 if seen else None
 
 

@@ -47,6 +47,27 @@ def pid_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def children(pid: int) -> list[int]:
+    """The pids `pid` started that still run, from every one of its threads (Linux /proc);
+    none when it is gone."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
+            found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and all its living descendants, parents before their children."""
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop(0)
+        if current not in tree:
+            tree.append(current)
+            pending += children(current)
+    return tree
+
+
 def read_pid(pid_file: Path) -> int | None:
     """The pid in the file if that process still runs, else None (and the stale file goes)."""
     try:

@@ -27,6 +27,7 @@ from serving.payments.gateway import PaymentStatus
 from serving.payments.tables import payments
 from shoplake.config import Settings, child_env
 from shoplake.stack import Stack, StackError
+from shoplake.stack.process import children as process_children
 from shoplake.stack.process import free_port
 
 GRACE_S = 4.0  # orders_pending_grace_s of the API under fault
@@ -54,12 +55,8 @@ FAULT_SETTINGS: dict[str, object] = {
 def children(pid: int) -> list[int]:
     """The live uvicorn workers under a supervisor (multiprocessing's resource tracker and
     dead workers not yet reaped are left out)."""
-    try:
-        pids = [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
     workers = []
-    for child in pids:
+    for child in process_children(pid):
         try:
             cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
             state = Path(f"/proc/{child}/stat").read_text().split(") ", 1)[1][0]
